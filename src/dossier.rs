@@ -41,3 +41,117 @@ pub struct PhoneProfile {
     pub location: Option<String>,
     pub timezones: Vec<String>,
 }
+
+/// The whole `result` of a completed scan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dossier {
+    pub risk: Risk,
+    pub counts: Counts,
+    pub profiles: Profiles,
+    pub contacts: Contacts,
+    pub breaches: Vec<Breach>,
+    pub phone_profile: Option<PhoneProfile>,
+    pub ai_summary: String,
+    /// Who wrote `ai_summary`: `template`, or the configured model's name.
+    pub summary_source: String,
+    pub lang: String,
+    pub artifacts: Artifacts,
+    pub recipes: Vec<RecipeRun>,
+    /// Every observation, with the recipe that made it.
+    pub findings: Vec<RecipeFinding>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Risk {
+    pub score: u32,
+    pub band: String,
+    pub factors: Vec<RiskFactor>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskFactor {
+    pub name: String,
+    pub weight: u32,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub cases: u32,
+    pub entities: u32,
+    pub findings: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Profiles {
+    pub verified: Vec<Profile>,
+    pub weak: Vec<Profile>,
+}
+
+/// An account on a site. `confidence` is 0..1; `evidence` lists what put the profile in
+/// its group; `source` names the finding that led to it (the target, or a pivot).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub site: String,
+    pub url: String,
+    pub username: String,
+    pub category: String,
+    pub confidence: f64,
+    pub evidence: Vec<String>,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Contacts {
+    pub emails: Vec<Contact>,
+    pub phones: Vec<Contact>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub value: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Breach {
+    pub name: String,
+    pub title: String,
+    /// `YYYY-MM`.
+    pub date: String,
+    pub accounts: u64,
+    pub classes: Vec<String>,
+    pub verified: bool,
+}
+
+/// Absolute URLs of the report and the person card; null until they exist.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Artifacts {
+    pub pdf: Option<String>,
+    pub person_card: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecipeStatus {
+    Ok,
+    Error,
+    Skipped,
+}
+
+/// How one recipe went: `note` says what it checked, or why it failed or was skipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecipeRun {
+    pub name: String,
+    pub status: RecipeStatus,
+    pub findings: u32,
+    pub duration_ms: u64,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecipeFinding {
+    pub recipe: String,
+    pub code: String,
+    pub detail: String,
+}

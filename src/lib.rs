@@ -1,7 +1,34 @@
 //! Skopio: a self-hosted OSINT lookup engine in one binary with one embedded database.
-//! (module map filled in below as the parts land)
+//!
+//! Layout, from the outside in:
+//! - `cli`, `logging`: the command line and log setup; `main.rs` only calls them.
+//! - `app`: starts and stops the running appliance and holds what handlers share.
+//! - `api`: the HTTP API on hyper (the only module that touches hyper).
+//! - `admin`: operator commands over the data directory's Unix socket.
+//! - `auth`, `accounts`, `billing`: keys, customers and credits, quotas.
+//! - `scans`, `scheduler`: a scan's life in the store; the queue and the workers.
+//! - `engine`: runs recipes and assembles the dossier; `dossier` is its wire shape.
+//! - `email`, `phone`, `username`, `target`: the offline analysers and target checks.
+//! - `store`: the redb file (the only module that touches redb).
+//! - `config`, `clock`, `ids`: settings, time, identifiers.
 
+pub mod accounts;
+pub mod admin;
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod billing;
+pub mod cli;
+pub mod clock;
+pub mod config;
 pub mod dossier;
 pub mod email;
+pub mod engine;
+pub mod ids;
+pub mod logging;
 pub mod phone;
+pub mod scans;
+pub mod scheduler;
+pub mod store;
+pub mod target;
 pub mod username;

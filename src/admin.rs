@@ -1,0 +1,185 @@
+//! The operator's way in while the server runs. redb lets one process open the database,
+//! so the running server is its only writer; operator commands reach it over a Unix
+//! socket in the data directory (mode 0600: only the operator's account can connect; no
+//! network admin surface). When no server answers there, the command opens the database
+//! itself. Both paths apply the request with the same `accounts::apply`.
+//!
+//! Wire format: one JSON request per connection (`accounts::Request`), one line back:
+//! `{"ok": true, "value": …}` or `{"ok": false, "error": "…"}`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::watch;
+
+use crate::accounts::{self, AccountError, Request};
+use crate::app::App;
+use crate::clock;
+use crate::config::Config;
+use crate::store::{Store, StoreError};
+
+pub const SOCKET_FILE: &str = "admin.sock";
+/// Longest request line accepted on the socket.
+const MAX_REQUEST_BYTES: u64 = 64 * 1024;
+/// How long the server waits for a connected client to send its request.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub fn socket_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(SOCKET_FILE)
+}
+
+/// Binds the socket, replacing a stale file left by a server that died.
+pub fn bind(data_dir: &Path) -> std::io::Result<UnixListener> {
+    let path = socket_path(data_dir);
+    if path.exists() {
+        match std::os::unix::net::UnixStream::connect(&path) {
+            Ok(_) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::AddrInUse,
+                    "another server answers on this socket",
+                ));
+            }
+            Err(_) => std::fs::remove_file(&path)?,
+        }
+    }
+    let listener = UnixListener::bind(&path)?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
+}
+
+pub fn remove_socket(data_dir: &Path) {
+    let _ = std::fs::remove_file(socket_path(data_dir));
+}
+
+pub async fn serve(listener: UnixListener, app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!(error = %e, "admin accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => return,
+        };
+        let app = Arc::clone(&app);
+        tokio::spawn(async move {
+            if let Err(e) = answer(stream, app).await {
+                tracing::debug!(error = %e, "admin connection ended early");
+            }
+        });
+    }
+}
+
+async fn answer(stream: UnixStream, app: Arc<App>) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut reader = tokio::io::BufReader::new(tokio::io::AsyncReadExt::take(read, MAX_REQUEST_BYTES));
+    let mut line = String::new();
+    match tokio::time::timeout(REQUEST_TIMEOUT, reader.read_line(&mut line)).await {
+        Ok(result) => result?,
+        Err(_) => return Ok(()),
+    };
+    let reply = match serde_json::from_str::<Request>(&line) {
+        Err(e) => json!({"ok": false, "error": format!("not a valid admin request: {e}")}),
+        Ok(request) => {
+            tracing::info!(op = ?std::mem::discriminant(&request), "admin request");
+            let config = Arc::clone(&app.config);
+            let now = app.clock.now_ms();
+            let applied = app
+                .writer
+                .write(move |tx| match accounts::apply(&request, tx, &config, now) {
+                    // A storage failure aborts the batch; a refusal is an answer.
+                    Err(AccountError::Store(e)) => Err(e),
+                    other => Ok(other),
+                })
+                .await;
+            wire(applied.map_err(AccountError::Store).and_then(|r| r))
+        }
+    };
+    let mut bytes = serde_json::to_vec(&reply).unwrap_or_default();
+    bytes.push(b'\n');
+    write.write_all(&bytes).await?;
+    write.shutdown().await
+}
+
+fn wire(result: Result<Value, AccountError>) -> Value {
+    match result {
+        Ok(value) => json!({"ok": true, "value": value}),
+        Err(e) => json!({"ok": false, "error": e.to_string()}),
+    }
+}
+
+#[derive(Debug)]
+pub enum AdminError {
+    /// The request was refused or failed; the message says why.
+    Refused(String),
+    /// Neither a server nor the database could be reached.
+    Unreachable(String),
+}
+
+impl std::fmt::Display for AdminError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AdminError::Refused(m) | AdminError::Unreachable(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+/// Runs an operator request: through the running server if one answers on the data
+/// directory's socket, else directly on the database file.
+pub fn call(config: &Config, request: &Request) -> Result<Value, AdminError> {
+    let data_dir = &config.storage.data_dir;
+    let path = socket_path(data_dir);
+    if let Ok(stream) = std::os::unix::net::UnixStream::connect(&path) {
+        return call_socket(stream, request);
+    }
+    let store = match Store::open(data_dir) {
+        Ok(store) => store,
+        Err(StoreError::Locked) => {
+            return Err(AdminError::Unreachable(format!(
+                "the database in {} is held by a running process, but no server answers on {}",
+                data_dir.display(),
+                path.display()
+            )));
+        }
+        Err(e) => return Err(AdminError::Unreachable(e.to_string())),
+    };
+    let now = clock::system().now_ms();
+    let result = store.write_now(|tx| match accounts::apply(request, tx, config, now) {
+        Err(AccountError::Store(e)) => Err(e),
+        other => Ok(other),
+    });
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(AdminError::Refused(e.to_string())),
+        Err(e) => Err(AdminError::Refused(e.to_string())),
+    }
+}
+
+fn call_socket(
+    mut stream: std::os::unix::net::UnixStream,
+    request: &Request,
+) -> Result<Value, AdminError> {
+    let unreachable = |e: std::io::Error| AdminError::Unreachable(format!("admin socket: {e}"));
+    let mut line = serde_json::to_vec(request).map_err(|e| AdminError::Refused(e.to_string()))?;
+    line.push(b'\n');
+    stream.write_all(&line).map_err(unreachable)?;
+    let mut answer = String::new();
+    BufReader::new(stream).read_line(&mut answer).map_err(unreachable)?;
+    let reply: Value = serde_json::from_str(&answer)
+        .map_err(|_| AdminError::Unreachable("the server closed the admin socket".to_string()))?;
+    match reply.get("ok") {
+        Some(Value::Bool(true)) => Ok(reply.get("value").cloned().unwrap_or(Value::Null)),
+        _ => Err(AdminError::Refused(
+            reply.get("error").and_then(Value::as_str).unwrap_or("refused").to_string(),
+        )),
+    }
+}

@@ -1,0 +1,200 @@
+//! The running appliance: opens the store, puts unfinished scans back on the queue,
+//! starts the writer, the workers, the HTTP API and the admin socket, and stops them in
+//! order on shutdown (stop accepting, let running scans finish within a deadline, leave
+//! queued ones queued in the store for the next start).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::auth::FailureBrake;
+use crate::clock::{self, SharedClock};
+use crate::config::Config;
+use crate::engine::{Engine, EngineSettings, Recipe};
+use crate::scheduler::Scheduler;
+use crate::store::{Store, StoreError, Writer, WriterThread};
+
+/// How often the brake on failed logins forgets addresses that behaved.
+const BRAKE_PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+/// Everything a request handler or an admin command may need.
+pub struct App {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub writer: Writer,
+    pub scheduler: Arc<Scheduler>,
+    pub clock: SharedClock,
+    pub auth_brake: FailureBrake,
+}
+
+/// What tests may change about an appliance they start.
+pub struct Options {
+    pub clock: SharedClock,
+    /// The recipes to run instead of the built-in ones.
+    pub recipes: Option<Vec<Arc<dyn Recipe>>>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { clock: clock::system(), recipes: None }
+    }
+}
+
+#[derive(Debug)]
+pub enum StartError {
+    Store(StoreError),
+    Bind { addr: SocketAddr, source: std::io::Error },
+    Admin { path: PathBuf, source: std::io::Error },
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Store(StoreError::Locked) => write!(
+                f,
+                "the database is already open in another process (is a server already \
+                 running with this data directory?)"
+            ),
+            StartError::Store(e) => write!(f, "{e}"),
+            StartError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+            StartError::Admin { path, source } => {
+                write!(f, "cannot open the admin socket {}: {source}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// A started appliance.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub app: Arc<App>,
+    shutdown: watch::Sender<bool>,
+    http: JoinHandle<()>,
+    admin: JoinHandle<()>,
+    workers: Vec<JoinHandle<()>>,
+    writer_thread: WriterThread,
+}
+
+pub async fn start(config: Config, options: Options) -> Result<Running, StartError> {
+    let data_dir = config.storage.data_dir.clone();
+    let store = {
+        let data_dir = data_dir.clone();
+        tokio::task::spawn_blocking(move || Store::open(&data_dir))
+            .await
+            .map_err(|e| StartError::Store(StoreError::Aborted(e.to_string())))?
+            .map_err(StartError::Store)?
+    };
+    let (writer, writer_thread) = Writer::spawn_with_handle(store.clone());
+    let settings = EngineSettings {
+        network: config.engine.network,
+        recipe_timeout: config.engine.recipe_timeout,
+    };
+    let engine = match options.recipes {
+        Some(recipes) => Engine::new(recipes, settings),
+        None => Engine::standard(settings),
+    };
+    let scheduler = Scheduler::new(
+        Arc::new(engine),
+        writer.clone(),
+        Arc::clone(&options.clock),
+        config.engine.workers,
+        config.engine.queue_capacity,
+    );
+    let pending = store.read_async(|tx| tx.pending_scan_ids()).await.map_err(StartError::Store)?;
+    if !pending.is_empty() {
+        tracing::info!(scans = pending.len(), "resuming scans left queued or running");
+    }
+    scheduler.recover(pending);
+    let addr = config.server.listen;
+    let listener =
+        TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+    let app = Arc::new(App {
+        config: Arc::new(config),
+        store,
+        writer,
+        scheduler: Arc::clone(&scheduler),
+        clock: options.clock,
+        auth_brake: FailureBrake::default(),
+    });
+    let (shutdown, watcher) = watch::channel(false);
+    let admin_listener = crate::admin::bind(&data_dir)
+        .map_err(|source| StartError::Admin { path: crate::admin::socket_path(&data_dir), source })?;
+    let admin = tokio::spawn(crate::admin::serve(admin_listener, Arc::clone(&app), watcher.clone()));
+    let workers = scheduler.start();
+    let http = tokio::spawn(crate::api::serve(listener, Arc::clone(&app), watcher.clone()));
+    tokio::spawn(prune_brake(Arc::clone(&app), watcher));
+    tracing::info!(%addr, data_dir = %data_dir.display(), "skopio is serving");
+    Ok(Running { addr, app, shutdown, http, admin, workers, writer_thread })
+}
+
+async fn prune_brake(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(BRAKE_PRUNE_EVERY) => app.auth_brake.prune(),
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+impl Running {
+    /// Stops the appliance: no new connections or scans, open requests and running scans
+    /// finish within their deadlines, queued scans stay queued in the store. Returns the
+    /// writer thread, which ends (closing the database) once the last handle is dropped.
+    pub async fn shutdown(self) -> WriterThread {
+        let _ = self.shutdown.send(true);
+        let _ = self.http.await;
+        let _ = self.admin.await;
+        self.app.scheduler.stop();
+        let drain = futures_join_all(self.workers);
+        let grace = self.app.config.engine.shutdown_grace;
+        if tokio::time::timeout(grace, drain).await.is_err() {
+            tracing::warn!("scans still running at the deadline will run again at next start");
+        }
+        crate::admin::remove_socket(&self.app.config.storage.data_dir);
+        tracing::info!("skopio stopped");
+        self.writer_thread
+    }
+
+    /// Serves until SIGINT or SIGTERM, then shuts down.
+    pub async fn run_until_signal(self) -> WriterThread {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        self.shutdown().await
+    }
+}
+
+async fn futures_join_all(handles: Vec<JoinHandle<()>>) {
+    for handle in handles {
+        let _ = handle.await;
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

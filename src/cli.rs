@@ -1,0 +1,310 @@
+//! The command line (SPEC sections 2 and 9): `serve`, `scan`, and the operator commands.
+//! Each operator command builds an `accounts::Request` and hands it to `admin::call`, then
+//! prints the answer as text for a person or, with `--json`, as one JSON value.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::Value;
+
+use crate::accounts::Request;
+use crate::config::Config;
+use crate::target::{self, Kind};
+
+#[derive(Debug, Parser)]
+#[command(name = "skopio", version, about = "Self-hosted OSINT lookup engine")]
+pub struct Cli {
+    /// Settings file (TOML); without it every setting has its built-in default.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory, overriding `storage.data_dir`.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the appliance: HTTP API, scan workers, admin socket.
+    Serve {
+        /// Address to listen on, overriding `server.listen`.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Look up one target in the foreground, with no server and no key.
+    Scan {
+        target: String,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
+    /// Mint, list and revoke API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// List and inspect customers, change their tier.
+    #[command(subcommand)]
+    Customers(CustomersCommand),
+    /// Add credits to a customer's balance.
+    #[command(subcommand)]
+    Credits(CreditsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Mint a key (creating the customer if new); the key is printed once.
+    Create {
+        #[arg(long)]
+        customer: String,
+        #[arg(long)]
+        tier: Option<String>,
+        #[arg(long)]
+        credits: Option<i64>,
+    },
+    List {
+        #[arg(long)]
+        customer: Option<String>,
+    },
+    Revoke { key_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CustomersCommand {
+    List,
+    /// A customer's tier, balance, quota use, keys and credit ledger.
+    Show { name: String },
+    SetTier { name: String, tier: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CreditsCommand {
+    Add { name: String, amount: i64 },
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let mut config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => return fail(&e.to_string()),
+    };
+    if let Some(dir) = cli.data_dir {
+        config.storage.data_dir = dir;
+    }
+    let request = match cli.command {
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                config.server.listen = listen;
+            }
+            return serve(config);
+        }
+        Command::Scan { target, kind, lang } => return scan(config, &target, kind, lang, cli.json),
+        Command::Keys(KeysCommand::Create { customer, tier, credits }) => {
+            Request::KeysCreate { customer, tier, credits }
+        }
+        Command::Keys(KeysCommand::List { customer }) => Request::KeysList { customer },
+        Command::Keys(KeysCommand::Revoke { key_id }) => Request::KeysRevoke { key_id },
+        Command::Customers(CustomersCommand::List) => Request::CustomersList,
+        Command::Customers(CustomersCommand::Show { name }) => Request::CustomersShow { name },
+        Command::Customers(CustomersCommand::SetTier { name, tier }) => {
+            Request::CustomersSetTier { name, tier }
+        }
+        Command::Credits(CreditsCommand::Add { name, amount }) => Request::CreditsAdd { name, amount },
+    };
+    match crate::admin::call(&config, &request) {
+        Ok(value) => {
+            match cli.json {
+                true => println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default()),
+                false => print!("{}", human(&request, &value)),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("skopio: {message}");
+    ExitCode::FAILURE
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()
+}
+
+fn serve(config: Config) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    let writer_thread = runtime.block_on(async {
+        let running = crate::app::start(config, crate::app::Options::default()).await?;
+        println!("skopio listening on http://{}", running.addr);
+        Ok::<_, crate::app::StartError>(running.run_until_signal().await)
+    });
+    // Dropping the runtime drops every task and with them the last handles on the writer,
+    // whose thread then ends and closes the database cleanly.
+    drop(runtime);
+    match writer_thread {
+        Ok(thread) => {
+            thread.join();
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+fn scan(config: Config, raw: &str, kind: Option<String>, lang: String, json: bool) -> ExitCode {
+    let kind = match kind.as_deref() {
+        None => target::infer(raw.trim()),
+        Some(text) => match Kind::parse(text) {
+            Some(kind) => kind,
+            None => return fail(&format!("unknown kind {text:?}: use email, phone or username")),
+        },
+    };
+    if !crate::engine::summary::LANGS.contains(&lang.as_str()) {
+        return fail(&format!("unknown language {lang:?}: use en or ru"));
+    }
+    let target = match target::validate(raw, kind) {
+        Ok(target) => target,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    let settings = crate::engine::EngineSettings {
+        network: config.engine.network,
+        recipe_timeout: config.engine.recipe_timeout,
+    };
+    let engine = crate::engine::Engine::standard(settings);
+    let input = crate::engine::ScanInput { target, kind, lang };
+    let progress = crate::engine::Progress::default();
+    let dossier = runtime.block_on(engine.run(input, &progress));
+    if json {
+        println!("{}", serde_json::to_string_pretty(&dossier).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
+    println!("{}", dossier.ai_summary);
+    println!();
+    println!("risk: {} ({})", dossier.risk.score, dossier.risk.band);
+    for factor in &dossier.risk.factors {
+        println!("  +{:<3} {}: {}", factor.weight, factor.name, factor.detail);
+    }
+    println!("recipes:");
+    for run in &dossier.recipes {
+        let status = serde_json::to_value(run.status).unwrap_or_default();
+        let status = status.as_str().unwrap_or("?").to_string();
+        println!("  {:<16} {:<8} {:>5} ms  {}", run.name, status, run.duration_ms, run.note);
+    }
+    println!("findings:");
+    for finding in &dossier.findings {
+        println!("  {:<28} {}", finding.code, finding.detail);
+    }
+    if let Some(phone) = &dossier.phone_profile {
+        println!("phone: {}", serde_json::to_string_pretty(phone).unwrap_or_default());
+    }
+    ExitCode::SUCCESS
+}
+
+fn text(value: &Value, field: &str) -> String {
+    match value.get(field) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => "-".to_string(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// The answer to an operator command, written for a person.
+fn human(request: &Request, value: &Value) -> String {
+    let rows = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    match request {
+        Request::KeysCreate { .. } => format!(
+            "Created key {} for customer {} (tier {}, balance {}).\n\
+             Key, shown this once; store it now:\n{}\n",
+            text(value, "key_id"),
+            text(value, "customer"),
+            text(value, "tier"),
+            text(value, "balance"),
+            text(value, "key"),
+        ),
+        Request::KeysList { .. } => {
+            let mut out = format!("{:<22} {:<20} {:<22} {:<22} {}\n", "KEY ID", "CUSTOMER", "HINT", "CREATED", "REVOKED");
+            for key in rows(value) {
+                out += &format!(
+                    "{:<22} {:<20} {:<22} {:<22} {}\n",
+                    text(&key, "key_id"),
+                    text(&key, "customer"),
+                    text(&key, "hint"),
+                    text(&key, "created_at"),
+                    text(&key, "revoked_at"),
+                );
+            }
+            out
+        }
+        Request::KeysRevoke { .. } => {
+            format!("Key {} revoked at {}.\n", text(value, "key_id"), text(value, "revoked_at"))
+        }
+        Request::CustomersList => {
+            let mut out = format!("{:<24} {:<12} {:>10} {:>9} {:>5}\n", "NAME", "TIER", "BALANCE", "INFLIGHT", "KEYS");
+            for c in rows(value) {
+                out += &format!(
+                    "{:<24} {:<12} {:>10} {:>9} {:>5}\n",
+                    text(&c, "name"),
+                    text(&c, "tier"),
+                    text(&c, "balance"),
+                    text(&c, "inflight"),
+                    text(&c, "keys"),
+                );
+            }
+            out
+        }
+        Request::CustomersShow { .. } => {
+            let mut out = format!(
+                "Customer {}: tier {}, balance {}, since {}\n",
+                text(value, "name"),
+                text(value, "tier"),
+                text(value, "balance"),
+                text(value, "created_at"),
+            );
+            if let Some(quota) = value.get("quota").filter(|q| !q.is_null()) {
+                for window in ["hour", "day", "inflight"] {
+                    let w = &quota[window];
+                    out += &format!("  {window:<9} {} of {} used\n", text(w, "used"), text(w, "limit"));
+                }
+            }
+            out += "Keys:\n";
+            for key in rows(&value["keys"]) {
+                out += &format!(
+                    "  {} {} created {} revoked {}\n",
+                    text(&key, "key_id"),
+                    text(&key, "hint"),
+                    text(&key, "created_at"),
+                    text(&key, "revoked_at")
+                );
+            }
+            out += &format!("Ledger:\n  {:<5} {:<21} {:<8} {:>7} {:>8}  {}\n", "SEQ", "AT", "KIND", "AMOUNT", "BALANCE", "SCAN");
+            for entry in rows(&value["ledger"]) {
+                out += &format!(
+                    "  {:<5} {:<21} {:<8} {:>7} {:>8}  {}\n",
+                    text(&entry, "seq"),
+                    text(&entry, "at"),
+                    text(&entry, "kind"),
+                    text(&entry, "amount"),
+                    text(&entry, "balance_after"),
+                    text(&entry, "scan_id"),
+                );
+            }
+            out
+        }
+        Request::CustomersSetTier { .. } => {
+            format!("Customer {} is now on tier {}.\n", text(value, "name"), text(value, "tier"))
+        }
+        Request::CreditsAdd { .. } => {
+            format!("Customer {} now has {} credits.\n", text(value, "name"), text(value, "balance"))
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! The engine: runs the recipes that apply to a target, concurrently, each under its own
+//! timeout and in its own task, and assembles what they report into a `Dossier`.
+//!
+//! Isolation is the point: a recipe that panics or hangs is reported as an `error` in the
+//! dossier's `recipes` and the scan goes on with the rest. A recipe that needs the network
+//! is reported `skipped`, with the reason, when `engine.network` is off.
+//!
+//! Layout: `recipes` holds the recipes themselves, `risk` the scoring, `summary` the
+//! written summary.
+
+pub mod recipes;
+pub mod risk;
+pub mod summary;
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::dossier::{
+    Artifacts, Contacts, Counts, Dossier, Finding, PhoneProfile, Profiles, RecipeFinding,
+    RecipeRun, RecipeStatus,
+};
+use crate::target::Kind;
+
+/// What a recipe is asked about.
+#[derive(Debug, Clone)]
+pub struct ScanInput {
+    pub target: String,
+    pub kind: Kind,
+    pub lang: String,
+}
+
+/// What a recipe reports. `entities` are the distinct things it found, as `kind:value`
+/// keys (`domain:example.com`), counted once across the dossier.
+#[derive(Debug, Clone, Default)]
+pub struct RecipeOutput {
+    pub findings: Vec<Finding>,
+    pub note: String,
+    pub entities: Vec<String>,
+    /// Facts for the written summary (`email.domain_class` → `corporate`), not shown as
+    /// such in the dossier. Keys are documented in `summary`.
+    pub facts: Vec<(&'static str, String)>,
+    pub phone_profile: Option<PhoneProfile>,
+    pub profiles: Profiles,
+    pub contacts: Contacts,
+}
+
+pub type RecipeFuture = Pin<Box<dyn Future<Output = Result<RecipeOutput, String>> + Send>>;
+
+pub trait Recipe: Send + Sync {
+    /// Stable dotted name shown in the dossier (`email.domain`).
+    fn name(&self) -> &'static str;
+    fn applies_to(&self, kind: Kind) -> bool;
+    fn needs_network(&self) -> bool {
+        false
+    }
+    /// Starts the recipe. An `Err` is a readable sentence saying why it could not finish.
+    fn run(&self, input: Arc<ScanInput>) -> RecipeFuture;
+}
+
+/// Runs CPU-only recipe work on the blocking pool, so analysis never holds an async worker.
+pub fn blocking<F>(work: F) -> RecipeFuture
+where
+    F: FnOnce() -> Result<RecipeOutput, String> + Send + 'static,
+{
+    Box::pin(async move {
+        match tokio::task::spawn_blocking(work).await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => Err(PANIC_NOTE.to_string()),
+            Err(_) => Err("the recipe was cancelled".to_string()),
+        }
+    })
+}
+
+const PANIC_NOTE: &str = "the recipe failed unexpectedly (an internal error); other recipes \
+                          were not affected";
+
+/// Counts finished recipes of one running scan, for `progress` in polls.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub done: AtomicU32,
+    pub total: AtomicU32,
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    pub network: bool,
+    pub recipe_timeout: Duration,
+}
+
+pub struct Engine {
+    recipes: Vec<Arc<dyn Recipe>>,
+    settings: EngineSettings,
+}
+
+impl Engine {
+    pub fn new(recipes: Vec<Arc<dyn Recipe>>, settings: EngineSettings) -> Engine {
+        Engine { recipes, settings }
+    }
+
+    /// The engine with Skopio's built-in recipes.
+    pub fn standard(settings: EngineSettings) -> Engine {
+        Engine::new(recipes::standard(), settings)
+    }
+
+    /// The recipes a target of `kind` gets (the `recipes_to_run` of a 202).
+    pub fn plan(&self, kind: Kind) -> Vec<&'static str> {
+        self.recipes.iter().filter(|r| r.applies_to(kind)).map(|r| r.name()).collect()
+    }
+
+    /// Runs every applicable recipe and assembles the dossier. Never fails: whatever a
+    /// recipe does, it ends up as a line of `recipes`.
+    pub async fn run(&self, input: ScanInput, progress: &Progress) -> Dossier {
+        let input = Arc::new(input);
+        let applicable: Vec<Arc<dyn Recipe>> =
+            self.recipes.iter().filter(|r| r.applies_to(input.kind)).cloned().collect();
+        progress.total.store(applicable.len() as u32, Ordering::Relaxed);
+        let mut tasks = tokio::task::JoinSet::new();
+        for (idx, recipe) in applicable.iter().enumerate() {
+            let recipe = Arc::clone(recipe);
+            let input = Arc::clone(&input);
+            let settings = self.settings.clone();
+            tasks.spawn(async move { (idx, run_one(recipe, input, &settings).await) });
+        }
+        let mut runs: Vec<Option<(RecipeRun, RecipeOutput)>> = vec![None; applicable.len()];
+        while let Some(joined) = tasks.join_next().await {
+            // `run_one` contains every panic of a recipe, so a join error here can only be
+            // a panic in that wrapper itself; the slot then stays empty and is filled below.
+            if let Ok((idx, run)) = joined {
+                runs[idx] = Some(run);
+            }
+            progress.done.fetch_add(1, Ordering::Relaxed);
+        }
+        let runs = runs.into_iter().zip(&applicable).map(|(run, recipe)| {
+            run.unwrap_or_else(|| {
+                (failed_run(recipe.name(), PANIC_NOTE.to_string(), 0), RecipeOutput::default())
+            })
+        });
+        assemble(&input, runs.collect())
+    }
+}
+
+fn failed_run(name: &str, note: String, duration_ms: u64) -> RecipeRun {
+    RecipeRun { name: name.to_string(), status: RecipeStatus::Error, findings: 0, duration_ms, note }
+}
+
+async fn run_one(
+    recipe: Arc<dyn Recipe>,
+    input: Arc<ScanInput>,
+    settings: &EngineSettings,
+) -> (RecipeRun, RecipeOutput) {
+    let name = recipe.name();
+    if recipe.needs_network() && !settings.network {
+        let run = RecipeRun {
+            name: name.to_string(),
+            status: RecipeStatus::Skipped,
+            findings: 0,
+            duration_ms: 0,
+            note: "skipped: network recipes are disabled (engine.network = false)".to_string(),
+        };
+        return (run, RecipeOutput::default());
+    }
+    let started = Instant::now();
+    // Its own task, so that a panic is caught by the runtime and reported as a JoinError.
+    let mut task = tokio::spawn(recipe.run(input));
+    let outcome = tokio::time::timeout(settings.recipe_timeout, &mut task).await;
+    let duration_ms = started.elapsed().as_millis() as u64;
+    match outcome {
+        Ok(Ok(Ok(output))) => {
+            let run = RecipeRun {
+                name: name.to_string(),
+                status: RecipeStatus::Ok,
+                findings: output.findings.len() as u32,
+                duration_ms,
+                note: output.note.clone(),
+            };
+            (run, output)
+        }
+        Ok(Ok(Err(reason))) => (failed_run(name, reason, duration_ms), RecipeOutput::default()),
+        Ok(Err(join)) => {
+            if join.is_panic() {
+                tracing::warn!(recipe = name, "recipe panicked");
+            }
+            (failed_run(name, PANIC_NOTE.to_string(), duration_ms), RecipeOutput::default())
+        }
+        Err(_) => {
+            task.abort();
+            tracing::warn!(recipe = name, "recipe timed out");
+            let note = format!(
+                "timed out after {} s; other recipes were not affected",
+                settings.recipe_timeout.as_secs_f64()
+            );
+            (failed_run(name, note, duration_ms), RecipeOutput::default())
+        }
+    }
+}
+
+fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier {
+    let mut profiles = Profiles::default();
+    let mut contacts = Contacts::default();
+    let mut phone_profile = None;
+    let mut findings = Vec::new();
+    let mut entities = BTreeSet::new();
+    let mut facts = Vec::new();
+    let mut recipe_runs = Vec::with_capacity(runs.len());
+    for (run, output) in runs {
+        for finding in output.findings {
+            findings.push(RecipeFinding {
+                recipe: run.name.clone(),
+                code: finding.code,
+                detail: finding.detail,
+            });
+        }
+        entities.extend(output.entities);
+        facts.extend(output.facts);
+        profiles.verified.extend(output.profiles.verified);
+        profiles.weak.extend(output.profiles.weak);
+        contacts.emails.extend(output.contacts.emails);
+        contacts.phones.extend(output.contacts.phones);
+        if phone_profile.is_none() {
+            phone_profile = output.phone_profile;
+        }
+        recipe_runs.push(run);
+    }
+    for profile in profiles.verified.iter().chain(&profiles.weak) {
+        entities.insert(format!("account:{}:{}", profile.site, profile.username.to_lowercase()));
+    }
+    for contact in contacts.emails.iter().chain(&contacts.phones) {
+        entities.insert(format!("contact:{}", contact.value.to_lowercase()));
+    }
+    let counts = Counts {
+        cases: recipe_runs.iter().filter(|r| r.status != RecipeStatus::Skipped).count() as u32,
+        entities: entities.len() as u32,
+        findings: findings.len() as u32,
+    };
+    let mut dossier = Dossier {
+        risk: risk::score(&findings, &profiles, &contacts, &[]),
+        counts,
+        profiles,
+        contacts,
+        breaches: Vec::new(),
+        phone_profile,
+        ai_summary: String::new(),
+        summary_source: "template".to_string(),
+        lang: input.lang.clone(),
+        artifacts: Artifacts::default(),
+        recipes: recipe_runs,
+        findings,
+    };
+    dossier.ai_summary = summary::write(input, &facts, &dossier);
+    dossier
+}

@@ -1,0 +1,306 @@
+//! The store: Skopio's one redb file and the only code that touches redb. It owns the
+//! table layout, the typed reads and writes on it, and the group-commit writer that every
+//! change goes through (see `writer`).
+//!
+//! Layout (keys → values; values are versioned records from `records`):
+//! - `meta`: setting name → bytes (layout version, secrets generated on first start).
+//! - `customers`: name → `Customer` (tier, balance, quota counters).
+//! - `keys`: key id → `ApiKey`; `key_hashes`: SHA-256 of a key → key id.
+//! - `ledger`: (customer, sequence) → `LedgerEntry`, every movement of credits.
+//! - `scans`: scan id → `Scan`; ids sort by creation time, so ranges are time ranges.
+//! - `pending`: scan id → (), the scans queued or running, put back on the queue at start.
+//!
+//! Invariant: whatever must agree (balance, ledger, quota counters, scan, pending marker)
+//! is written in one transaction, so no crash leaves one without the other.
+
+mod records;
+mod writer;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
+pub use records::{ApiKey, Customer, LedgerEntry, LedgerKind, Scan, ScanError, ScanStatus};
+pub use writer::{Writer, WriterThread};
+
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const CUSTOMERS: TableDefinition<&str, &[u8]> = TableDefinition::new("customers");
+const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("keys");
+const KEY_HASHES: TableDefinition<&[u8], &str> = TableDefinition::new("key_hashes");
+const LEDGER: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("ledger");
+const SCANS: TableDefinition<&str, &[u8]> = TableDefinition::new("scans");
+const PENDING: TableDefinition<&str, ()> = TableDefinition::new("pending");
+
+/// The file's name inside the data directory.
+pub const DB_FILE: &str = "skopio.redb";
+
+#[derive(Debug)]
+pub enum StoreError {
+    /// Another process (normally the running server) has the database open.
+    Locked,
+    Db(redb::Error),
+    Encode(String),
+    Decode { what: &'static str, message: String },
+    /// The writer thread is gone (shutting down) or a change panicked mid-batch.
+    WriterGone,
+    Aborted(String),
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Locked => write!(f, "the database is in use by another process"),
+            StoreError::Db(e) => write!(f, "database error: {e}"),
+            StoreError::Encode(m) => write!(f, "cannot encode a record: {m}"),
+            StoreError::Decode { what, message } => write!(f, "cannot read a {what}: {message}"),
+            StoreError::WriterGone => write!(f, "the store is shutting down"),
+            StoreError::Aborted(m) => write!(f, "the change was not saved: {m}"),
+            StoreError::Io(e) => write!(f, "cannot open the data directory: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Db(e.into())
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    redb::Error
+);
+
+impl From<redb::DatabaseError> for StoreError {
+    fn from(e: redb::DatabaseError) -> Self {
+        match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked,
+            other => StoreError::Db(other.into()),
+        }
+    }
+}
+
+/// A handle on the open database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<Database>,
+}
+
+impl Store {
+    /// Opens (or creates) the database in `data_dir`, creating the folder if needed.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(StoreError::Io)?;
+        let db = Database::builder().create(data_dir.join(DB_FILE))?;
+        let store = Store { db: Arc::new(db) };
+        store.write_now(|tx| {
+            // Opening a table in a write transaction creates it, so reads never meet a
+            // missing table.
+            tx.txn.open_table(META)?;
+            tx.txn.open_table(CUSTOMERS)?;
+            tx.txn.open_table(KEYS)?;
+            tx.txn.open_table(KEY_HASHES)?;
+            tx.txn.open_table(LEDGER)?;
+            tx.txn.open_table(SCANS)?;
+            tx.txn.open_table(PENDING)?;
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    /// Runs `f` in a read transaction. Blocking: call from a blocking thread.
+    pub fn read<R>(&self, f: impl FnOnce(&ReadTx) -> Result<R, StoreError>) -> Result<R, StoreError> {
+        let txn = self.db.begin_read()?;
+        f(&ReadTx { txn })
+    }
+
+    /// Runs `f` in a read transaction on tokio's blocking pool.
+    pub async fn read_async<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&ReadTx) -> Result<R, StoreError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.read(f))
+            .await
+            .map_err(|e| StoreError::Aborted(e.to_string()))?
+    }
+
+    /// Runs `f` in its own write transaction and commits it durably. For startup and the
+    /// operator commands that run without a server; the server writes through `Writer`.
+    pub fn write_now<R>(
+        &self,
+        f: impl FnOnce(&mut WriteTx) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut tx = WriteTx { txn: self.db.begin_write()? };
+        let out = f(&mut tx)?;
+        tx.txn.commit()?;
+        Ok(out)
+    }
+
+    /// Starts the group-commit writer thread that batches concurrent changes.
+    pub fn spawn_writer(&self) -> Writer {
+        Writer::spawn(self.clone())
+    }
+}
+
+pub struct ReadTx {
+    txn: redb::ReadTransaction,
+}
+
+pub struct WriteTx {
+    txn: redb::WriteTransaction,
+}
+
+/// Reads shared by read and write transactions (a write transaction sees its own writes).
+macro_rules! reads {
+    ($tx:ty) => {
+        impl $tx {
+            pub fn customer(&self, name: &str) -> Result<Option<Customer>, StoreError> {
+                let table = self.txn.open_table(CUSTOMERS)?;
+                let value = table.get(name)?;
+                value.map(|v| records::decode("customer", v.value())).transpose()
+            }
+
+            pub fn customers(&self) -> Result<Vec<Customer>, StoreError> {
+                let table = self.txn.open_table(CUSTOMERS)?;
+                let mut out = Vec::new();
+                for row in table.iter()? {
+                    let (_, v) = row?;
+                    out.push(records::decode("customer", v.value())?);
+                }
+                Ok(out)
+            }
+
+            pub fn key(&self, key_id: &str) -> Result<Option<ApiKey>, StoreError> {
+                let table = self.txn.open_table(KEYS)?;
+                let value = table.get(key_id)?;
+                value.map(|v| records::decode("key", v.value())).transpose()
+            }
+
+            pub fn keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+                let table = self.txn.open_table(KEYS)?;
+                let mut out = Vec::new();
+                for row in table.iter()? {
+                    let (_, v) = row?;
+                    out.push(records::decode("key", v.value())?);
+                }
+                Ok(out)
+            }
+
+            pub fn key_by_hash(&self, hash: &[u8; 32]) -> Result<Option<ApiKey>, StoreError> {
+                let key_id = {
+                    let table = self.txn.open_table(KEY_HASHES)?;
+                    match table.get(hash.as_slice())? {
+                        Some(v) => v.value().to_string(),
+                        None => return Ok(None),
+                    }
+                };
+                self.key(&key_id)
+            }
+
+            pub fn ledger(&self, customer: &str) -> Result<Vec<LedgerEntry>, StoreError> {
+                let table = self.txn.open_table(LEDGER)?;
+                let mut out = Vec::new();
+                for row in table.range((customer, 0)..=(customer, u64::MAX))? {
+                    let (_, v) = row?;
+                    out.push(records::decode("ledger entry", v.value())?);
+                }
+                Ok(out)
+            }
+
+            pub fn scan(&self, scan_id: &str) -> Result<Option<Scan>, StoreError> {
+                let table = self.txn.open_table(SCANS)?;
+                let value = table.get(scan_id)?;
+                value.map(|v| records::decode("scan", v.value())).transpose()
+            }
+
+            /// Ids of scans queued or running, oldest first.
+            pub fn pending_scan_ids(&self) -> Result<Vec<String>, StoreError> {
+                let table = self.txn.open_table(PENDING)?;
+                let mut out = Vec::new();
+                for row in table.iter()? {
+                    let (k, _) = row?;
+                    out.push(k.value().to_string());
+                }
+                Ok(out)
+            }
+
+            pub fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+                let table = self.txn.open_table(META)?;
+                Ok(table.get(name)?.map(|v| v.value().to_vec()))
+            }
+        }
+    };
+}
+
+reads!(ReadTx);
+reads!(WriteTx);
+
+impl WriteTx {
+    pub fn put_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
+        let bytes = records::encode(customer)?;
+        self.txn.open_table(CUSTOMERS)?.insert(customer.name.as_str(), bytes.as_slice())?;
+        Ok(())
+    }
+
+    /// Stores a key and its hash index. A hash that already names another key is refused
+    /// (two keys with one hash would make authentication ambiguous).
+    pub fn put_key(&mut self, key: &ApiKey) -> Result<(), StoreError> {
+        let bytes = records::encode(key)?;
+        {
+            let mut hashes = self.txn.open_table(KEY_HASHES)?;
+            if let Some(existing) = hashes.get(key.hash.as_slice())? {
+                if existing.value() != key.key_id {
+                    return Err(StoreError::Aborted("key hash collision".to_string()));
+                }
+            }
+            hashes.insert(key.hash.as_slice(), key.key_id.as_str())?;
+        }
+        self.txn.open_table(KEYS)?.insert(key.key_id.as_str(), bytes.as_slice())?;
+        Ok(())
+    }
+
+    /// Appends a ledger entry for `customer`, giving it the customer's next sequence
+    /// number. The caller stores the customer record it passes (with the bumped counter).
+    pub fn append_ledger(
+        &mut self,
+        customer: &mut Customer,
+        mut entry: LedgerEntry,
+    ) -> Result<LedgerEntry, StoreError> {
+        entry.seq = customer.next_ledger_seq;
+        customer.next_ledger_seq += 1;
+        let bytes = records::encode(&entry)?;
+        self.txn
+            .open_table(LEDGER)?
+            .insert((customer.name.as_str(), entry.seq), bytes.as_slice())?;
+        Ok(entry)
+    }
+
+    /// Stores a scan and keeps the `pending` marker in step with its status.
+    pub fn put_scan(&mut self, scan: &Scan) -> Result<(), StoreError> {
+        let bytes = records::encode(scan)?;
+        self.txn.open_table(SCANS)?.insert(scan.scan_id.as_str(), bytes.as_slice())?;
+        let mut pending = self.txn.open_table(PENDING)?;
+        if scan.status.is_done() {
+            pending.remove(scan.scan_id.as_str())?;
+        } else {
+            pending.insert(scan.scan_id.as_str(), ())?;
+        }
+        Ok(())
+    }
+
+    pub fn put_meta(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.txn.open_table(META)?.insert(name, value)?;
+        Ok(())
+    }
+}

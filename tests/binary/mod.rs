@@ -1,0 +1,94 @@
+//! Helpers for tests that run the built `skopio` binary, exactly as an operator would.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_skopio");
+
+pub struct Appliance {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+}
+
+impl Appliance {
+    pub fn new(extra_toml: &str) -> Appliance {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("skopio.toml");
+        let text = format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n{extra_toml}",
+            dir.path().join("data").display()
+        );
+        std::fs::write(&config, text).unwrap();
+        Appliance { dir, config }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Starts `skopio serve` and waits for it to say where it listens.
+    pub fn serve(&self) -> (Child, SocketAddr) {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--config"])
+            .arg(&self.config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let addr = line.trim().rsplit("http://").next().unwrap().parse().unwrap_or_else(|_| {
+            panic!("unexpected first line from skopio serve: {line:?}")
+        });
+        (child, addr)
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(BIN).arg("--config").arg(&self.config).args(args).output().unwrap()
+    }
+
+    /// Runs an operator command with `--json` and returns its answer; panics on failure.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let output = self.run(&all);
+        assert!(
+            output.status.success(),
+            "skopio {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .new_agent()
+}
+
+pub fn get_json(agent: &ureq::Agent, url: &str, key: &str) -> (u16, Value) {
+    match agent.get(url).header("Authorization", &format!("Bearer {key}")).call() {
+        Ok(mut response) => {
+            let status = response.status().as_u16();
+            let body = serde_json::from_str(&response.body_mut().read_to_string().unwrap_or_default()).unwrap_or(Value::Null);
+            (status, body)
+        }
+        Err(_) => (0, Value::Null),
+    }
+}
+
+pub fn file_contains(path: &Path, needle: &[u8]) -> bool {
+    let bytes = std::fs::read(path).unwrap();
+    bytes.windows(needle.len()).any(|w| w == needle)
+}

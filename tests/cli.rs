@@ -1,0 +1,111 @@
+//! The operator's commands, run as the built binary while `skopio serve` runs on the same
+//! data directory, and with no server at all.
+
+mod binary;
+
+use binary::{Appliance, agent, file_contains, get_json};
+
+#[test]
+fn operator_commands_work_while_the_server_runs() {
+    let appliance = Appliance::new("");
+    let (mut server, addr) = appliance.serve();
+    let created = appliance.json(&[
+        "keys", "create", "--customer", "acme", "--tier", "business", "--credits", "100",
+    ]);
+    let key = created["key"].as_str().unwrap().to_string();
+    assert!(key.starts_with("skopio_live_") && key.len() >= 12 + 32);
+    assert_eq!(created["customer"], "acme");
+    assert_eq!(created["tier"], "business");
+    assert_eq!(created["balance"], 100);
+    let key_id = created["key_id"].as_str().unwrap().to_string();
+
+    let agent = agent();
+    let (status, account) = get_json(&agent, &format!("http://{addr}/api/v1/account"), &key);
+    assert_eq!((status, account["balance"].as_i64()), (200, Some(100)));
+
+    let listed = appliance.json(&["keys", "list"]);
+    assert_eq!(listed[0]["key_id"], key_id.as_str());
+    assert!(!listed.to_string().contains(&key), "keys list never shows a key");
+
+    let credited = appliance.json(&["credits", "add", "acme", "25"]);
+    assert_eq!(credited["balance"], 125);
+    let tiered = appliance.json(&["customers", "set-tier", "acme", "enterprise"]);
+    assert_eq!(tiered["tier"], "enterprise");
+    let (_, account) = get_json(&agent, &format!("http://{addr}/api/v1/account"), &key);
+    assert_eq!(account["tier"], "enterprise");
+    assert_eq!(account["balance"], 125);
+
+    let customers = appliance.json(&["customers", "list"]);
+    assert_eq!(customers[0]["name"], "acme");
+    let shown = appliance.json(&["customers", "show", "acme"]);
+    let kinds: Vec<&str> =
+        shown["ledger"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["top_up", "top_up"]);
+
+    let human = appliance.run(&["customers", "show", "acme"]);
+    let human = String::from_utf8(human.stdout).unwrap();
+    assert!(human.contains("Customer acme: tier enterprise, balance 125"), "{human}");
+    assert!(human.contains("Ledger:"));
+
+    let refused = appliance.run(&["customers", "set-tier", "acme", "platinum"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no tier named \"platinum\""));
+    let unknown = appliance.run(&["credits", "add", "nobody", "5"]);
+    assert!(!unknown.status.success());
+    let negative = appliance.run(&["credits", "add", "acme", "--", "-5"]);
+    assert!(!negative.status.success());
+
+    appliance.json(&["keys", "revoke", &key_id]);
+    let (status, body) = get_json(&agent, &format!("http://{addr}/api/v1/account"), &key);
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_token")));
+
+    server.kill().unwrap();
+    let _ = server.wait();
+    let db = appliance.data_dir().join("skopio.redb");
+    assert!(!file_contains(&db, key.as_bytes()), "the plaintext key reached the database");
+}
+
+#[test]
+fn operator_commands_open_the_database_when_no_server_runs() {
+    let appliance = Appliance::new("");
+    let created = appliance.json(&["keys", "create", "--customer", "acme", "--credits", "3"]);
+    assert_eq!(created["tier"], "pro");
+    let (mut server, addr) = appliance.serve();
+    let key = created["key"].as_str().unwrap();
+    let (status, account) = get_json(&agent(), &format!("http://{addr}/api/v1/account"), key);
+    assert_eq!((status, account["balance"].as_i64()), (200, Some(3)));
+    server.kill().unwrap();
+    let _ = server.wait();
+}
+
+#[test]
+fn scan_prints_a_dossier_without_a_server() {
+    let appliance = Appliance::new("");
+    let output = appliance.run(&["scan", "info@mailinator.com", "--json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let dossier: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let factors: Vec<&str> = dossier["risk"]["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(factors.contains(&"disposable_email"), "{factors:?}");
+    assert!(factors.contains(&"role_address"), "{factors:?}");
+    let text = appliance.run(&["scan", "+1 650 253 0000"]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("phone.analysis"), "{text}");
+    let refused = appliance.run(&["scan", "a@b"]);
+    assert!(!refused.status.success());
+}
+
+#[test]
+fn a_second_server_on_the_same_data_directory_is_refused_clearly() {
+    let appliance = Appliance::new("");
+    let (mut server, _) = appliance.serve();
+    let second = appliance.run(&["serve"]);
+    assert!(!second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("already open"));
+    server.kill().unwrap();
+    let _ = server.wait();
+}
