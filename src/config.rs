@@ -320,3 +320,18 @@ mod tests {
         assert_eq!(config.webhooks.retry_schedule, vec![Duration::ZERO, Duration::from_secs(60)]);
     }
 }
+
+#[cfg(test)]
+mod example_file {
+    use super::*;
+
+    /// The documented example at the repository root must parse to exactly the defaults,
+    /// so it cannot drift from what `skopio serve` does without a file.
+    #[test]
+    fn skopio_toml_documents_the_built_in_defaults() {
+        let text = include_str!("../skopio.toml");
+        let parsed = Config::parse(text).unwrap();
+        let defaults = Config::default();
+        assert_eq!(format!("{parsed:?}"), format!("{defaults:?}"));
+    }
+}

@@ -398,12 +398,17 @@ pub fn analyse(input: &str) -> Result<EmailAnalysis, EmailError> {
         ));
     }
     if let (Some(reg), Some(suffix)) = (&registrable_domain, &public_suffix) {
+        let (reg_shown, suffix_shown) = (both_forms(reg), both_forms(suffix));
         let detail = if *reg == domain_ascii {
-            format!("The registrable domain is {reg}, registered under the public suffix {suffix}.")
+            format!(
+                "The registrable domain is {reg_shown}, registered under the public suffix \
+                 {suffix_shown}."
+            )
         } else {
             format!(
-                "The mail domain {domain_ascii} is a subdomain of the registrable domain \
-                 {reg}, registered under the public suffix {suffix}."
+                "The mail domain {} is a subdomain of the registrable domain {reg_shown}, \
+                 registered under the public suffix {suffix_shown}.",
+                both_forms(&domain_ascii)
             )
         };
         findings.push(Finding::new("email.registrable_domain", detail));
@@ -509,6 +514,23 @@ pub(crate) fn is_invisible(c: char) -> bool {
             | '\u{FFF9}'..='\u{FFFB}'
             | '\u{E0000}'..='\u{E007F}'
     )
+}
+
+/// An ASCII domain as shown in findings: with its Unicode form in parentheses when it
+/// has A-labels, so the reader need not decode punycode.
+fn both_forms(ascii: &str) -> String {
+    if !ascii.split('.').any(|label| label.starts_with("xn--")) {
+        return ascii.to_string();
+    }
+    let (unicode, result) = Uts46::new().to_unicode(
+        ascii.as_bytes(),
+        AsciiDenyList::STD3,
+        Hyphens::CheckFirstLast,
+    );
+    match result {
+        Ok(()) => format!("{ascii} ({unicode})"),
+        Err(_) => ascii.to_string(),
+    }
 }
 
 /// RFC 5322 `atext` beyond letters and digits.
@@ -1142,6 +1164,11 @@ mod tests {
         assert_eq!(
             a.registrable_domain.as_deref(),
             Some("xn--e1afmkfd.xn--p1ai")
+        );
+        assert_eq!(
+            detail(&a, "email.registrable_domain"),
+            "The registrable domain is xn--e1afmkfd.xn--p1ai (пример.рф), registered under \
+             the public suffix xn--p1ai (рф)."
         );
         assert_eq!(a.role.as_deref(), Some("info"));
     }

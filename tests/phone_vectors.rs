@@ -52,7 +52,11 @@ fn phone_analysis_agrees_with_libphonenumber_field_by_field() {
 
     let mut tallies: Vec<Tally> = FIELDS.iter().map(|_| Tally::default()).collect();
     let mut n_vectors = 0;
-    for (line_idx, line) in text.lines().enumerate().filter(|(_, line)| !line.is_empty()) {
+    for (line_idx, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.is_empty())
+    {
         let vector: Value = serde_json::from_str(line)
             .unwrap_or_else(|err| panic!("vector line {} is not JSON: {err}", line_idx + 1));
         n_vectors += 1;
@@ -74,7 +78,11 @@ fn phone_analysis_agrees_with_libphonenumber_field_by_field() {
     }
 
     let mut report = format!("phone vector agreement over {n_vectors} vectors\n");
-    let _ = writeln!(report, "{:<14}{:>9}{:>9}{:>10}", "field", "agreed", "checked", "share");
+    let _ = writeln!(
+        report,
+        "{:<14}{:>9}{:>9}{:>10}",
+        "field", "agreed", "checked", "share"
+    );
     let mut failing = Vec::new();
     for (field, tally) in FIELDS.iter().zip(&tallies) {
         let share = tally.agreed as f64 / tally.checked.max(1) as f64;
@@ -95,7 +103,10 @@ fn phone_analysis_agrees_with_libphonenumber_field_by_field() {
         }
     }
     println!("{report}");
-    assert!(failing.is_empty(), "fields below {MIN_AGREEMENT}: {failing:?}\n{report}");
+    assert!(
+        failing.is_empty(),
+        "fields below {MIN_AGREEMENT}: {failing:?}\n{report}"
+    );
 }
 
 /// The expected and actual value of one field, rendered as JSON text so that every field

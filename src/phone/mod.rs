@@ -26,6 +26,7 @@
 mod offline;
 mod tables;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 
@@ -82,7 +83,9 @@ impl fmt::Display for PhoneError {
             PhoneError::UnknownRegion => {
                 "The phone number has no country code and the region hint is not a known region."
             }
-            PhoneError::InvalidCountryCode => "The phone number starts with no country code in use.",
+            PhoneError::InvalidCountryCode => {
+                "The phone number starts with no country code in use."
+            }
             PhoneError::NotANumber => "The text does not contain a phone number.",
             PhoneError::TooShortAfterIdd => {
                 "Too few digits follow the international dialling prefix."
@@ -112,14 +115,20 @@ impl From<ParseError> for PhoneError {
 /// Analyse one phone number. `region_hint` is an ISO region ("GB") for numbers written in
 /// national form; with no hint and no leading '+', the digits are read as an international
 /// number (as if a '+' preceded them).
+///
+/// Two liberties are taken before libphonenumber sees the input, both only where it would
+/// otherwise refuse it: invisible formatting characters (bidi and zero-width marks, which
+/// copying from right-to-left text drags along) are dropped, and without a hint a leading
+/// `00`, the international prefix most of the world dials, stands for the '+'.
 pub fn analyse(input: &str, region_hint: Option<&str>) -> Result<PhoneAnalysis, PhoneError> {
-    let input = input.trim();
-    if input.is_empty() {
-        return Err(PhoneError::Empty);
-    }
     // The byte test first, so a megabyte of text is refused without being walked.
     if input.len() > 4 * MAX_INPUT_CHARS || input.chars().count() > MAX_INPUT_CHARS {
         return Err(PhoneError::TooLong);
+    }
+    let input = without_invisible_marks(input);
+    let input = input.trim();
+    if input.is_empty() {
+        return Err(PhoneError::Empty);
     }
     let hint = region_hint.map(str::trim).filter(|hint| !hint.is_empty());
     // Parsers of this kind have panicked on fuzzed input before; a panic here must cost
@@ -165,22 +174,50 @@ fn parse(input: &str, hint: Option<&str>) -> Result<PhoneNumber, PhoneError> {
 }
 
 /// With no region to read a national number in, the digits are taken as international:
-/// a '+' goes in front of the first digit unless a plus sign already comes first.
-fn as_international(input: &str) -> std::borrow::Cow<'_, str> {
-    match input.char_indices().find(|&(_, c)| is_plus(c) || c.is_numeric()) {
+/// a '+' goes in front of the first digit unless a plus sign already comes first. No
+/// country code starts with 0, so a leading `00` can only be an international prefix,
+/// and the '+' takes its place.
+fn as_international(input: &str) -> Cow<'_, str> {
+    match input
+        .char_indices()
+        .find(|&(_, c)| is_plus(c) || c.is_numeric())
+    {
         Some((at, c)) if !is_plus(c) => {
-            let mut with_plus = String::with_capacity(input.len() + 1);
-            with_plus.push_str(&input[..at]);
-            with_plus.push('+');
-            with_plus.push_str(&input[at..]);
-            std::borrow::Cow::Owned(with_plus)
+            let number = &input[at..];
+            let number = number.strip_prefix("00").unwrap_or(number);
+            Cow::Owned(format!("{}+{number}", &input[..at]))
         }
-        _ => std::borrow::Cow::Borrowed(input),
+        _ => Cow::Borrowed(input),
+    }
+}
+
+/// Drops the invisible characters that steer text direction or joining. They carry no
+/// meaning in a phone number, but libphonenumber refuses a number they sit inside.
+fn without_invisible_marks(input: &str) -> Cow<'_, str> {
+    let is_invisible = |c: char| {
+        matches!(
+            c,
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
+    };
+    if input.contains(is_invisible) {
+        Cow::Owned(input.chars().filter(|&c| !is_invisible(c)).collect())
+    } else {
+        Cow::Borrowed(input)
     }
 }
 
 fn has_leading_plus(input: &str) -> bool {
-    input.chars().find(|&c| is_plus(c) || c.is_numeric()).is_some_and(is_plus)
+    input
+        .chars()
+        .find(|&c| is_plus(c) || c.is_numeric())
+        .is_some_and(is_plus)
 }
 
 /// libphonenumber accepts the ASCII plus and the full-width one.
@@ -197,11 +234,17 @@ fn profile(number: &PhoneNumber) -> PhoneProfile {
     let region_code = region.map(|region| region.as_region_str().to_string());
     let country = match region {
         Some(Region::World) | None => None,
-        Some(region) => tables::region_names().any(&region.as_region_str()).map(str::to_owned),
+        Some(region) => tables::region_names()
+            .any(&region.as_region_str())
+            .map(str::to_owned),
     };
     PhoneProfile {
-        international: util.format(number, PhoneNumberFormat::International).into_owned(),
-        national: util.format(number, PhoneNumberFormat::National).into_owned(),
+        international: util
+            .format(number, PhoneNumberFormat::International)
+            .into_owned(),
+        national: util
+            .format(number, PhoneNumberFormat::National)
+            .into_owned(),
         country_code: u32::try_from(number.country_code).unwrap_or(0),
         region: region_code,
         country,
@@ -277,16 +320,18 @@ fn line_type_risk(line_type: PhoneNumberType) -> Option<(&'static str, &'static 
             "phone.personal_number",
             "Personal numbers forward calls to another line, which hides where it rings.",
         ),
-        PhoneNumberType::Pager => {
-            ("phone.pager", "Pager numbers receive messages only; few remain in service.")
-        }
+        PhoneNumberType::Pager => (
+            "phone.pager",
+            "Pager numbers receive messages only; few remain in service.",
+        ),
         PhoneNumberType::UAN => (
             "phone.uan",
             "Universal access numbers route calls to an organisation, not to a person.",
         ),
-        PhoneNumberType::VoiceMail => {
-            ("phone.voicemail", "Voicemail access numbers reach a mailbox, not a person.")
-        }
+        PhoneNumberType::VoiceMail => (
+            "phone.voicemail",
+            "Voicemail access numbers reach a mailbox, not a person.",
+        ),
         PhoneNumberType::FixedLine
         | PhoneNumberType::Mobile
         | PhoneNumberType::FixedLineOrMobile
@@ -327,8 +372,10 @@ fn findings(number: &PhoneNumber, profile: &PhoneProfile) -> Vec<Finding> {
     }
 
     if line_type != PhoneNumberType::Unknown {
-        let detail =
-            format!("libphonenumber classifies the number as {}.", line_type_words(line_type));
+        let detail = format!(
+            "libphonenumber classifies the number as {}.",
+            line_type_words(line_type)
+        );
         findings.push(Finding::new("phone.line_type", detail));
     }
     if let Some((code, detail)) = line_type_risk(line_type) {

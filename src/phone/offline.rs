@@ -75,7 +75,8 @@ fn country_name(number: &PhoneNumber) -> Option<&'static str> {
     let region = if regions.len() == 1 {
         regions.next()?
     } else {
-        let mut valid_in = regions.filter(|&region| util.is_valid_number_for_region(number, region));
+        let mut valid_in =
+            regions.filter(|&region| util.is_valid_number_for_region(number, region));
         let first = valid_in.next()?;
         if valid_in.next().is_some() {
             return None;

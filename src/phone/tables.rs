@@ -48,7 +48,9 @@ impl PrefixTable {
         }
         (1..=longest).rev().find_map(|len| {
             let level = &self.by_length[len];
-            let found = level.binary_search_by_key(&values[len], |&(prefix, _)| prefix).ok()?;
+            let found = level
+                .binary_search_by_key(&values[len], |&(prefix, _)| prefix)
+                .ok()?;
             self.text(level[found].1)
         })
     }
@@ -125,7 +127,8 @@ impl PrefixTable {
 
     fn push_text(&mut self, text: &str) -> u32 {
         self.texts.push_str(text);
-        self.ends.push(u32::try_from(self.texts.len()).unwrap_or(u32::MAX));
+        self.ends
+            .push(u32::try_from(self.texts.len()).unwrap_or(u32::MAX));
         u32::try_from(self.ends.len() - 1).unwrap_or(u32::MAX)
     }
 }
@@ -160,9 +163,14 @@ impl RegionNames {
             let from_libphonenumber = match source {
                 None | Some("libphonenumber") => true,
                 Some("added") => false,
-                Some(other) => return Err(format!("line {}: unknown source {other}", line_idx + 1)),
+                Some(other) => {
+                    return Err(format!("line {}: unknown source {other}", line_idx + 1));
+                }
             };
-            let name = RegionName { name: name.to_owned(), from_libphonenumber };
+            let name = RegionName {
+                name: name.to_owned(),
+                from_libphonenumber,
+            };
             names.insert(region.to_owned(), name);
         }
         Ok(RegionNames { names })
@@ -212,14 +220,20 @@ fn load_or_empty<T: Default>(name: &str, decoded: Result<T, String>) -> T {
 pub(crate) fn geocoding() -> &'static PrefixTable {
     static TABLE: OnceLock<PrefixTable> = OnceLock::new();
     TABLE.get_or_init(|| {
-        load_or_empty("geocoding-en", inflate(GEOCODING_EN).and_then(|s| PrefixTable::decode(&s)))
+        load_or_empty(
+            "geocoding-en",
+            inflate(GEOCODING_EN).and_then(|s| PrefixTable::decode(&s)),
+        )
     })
 }
 
 pub(crate) fn carriers() -> &'static PrefixTable {
     static TABLE: OnceLock<PrefixTable> = OnceLock::new();
     TABLE.get_or_init(|| {
-        load_or_empty("carrier-en", inflate(CARRIER_EN).and_then(|s| PrefixTable::decode(&s)))
+        load_or_empty(
+            "carrier-en",
+            inflate(CARRIER_EN).and_then(|s| PrefixTable::decode(&s)),
+        )
     })
 }
 
@@ -246,11 +260,31 @@ mod tests {
     fn every_embedded_table_decodes_whole() {
         // Counts as the generator printed them for phonenumbers 9.0.43; a smaller number
         // means the loader dropped lines.
-        assert!(inflate(GEOCODING_EN).and_then(|s| PrefixTable::decode(&s)).is_ok());
-        assert!(geocoding().len() > 280_000, "geocoding has {}", geocoding().len());
-        assert!(carriers().len() > 29_000, "carriers has {}", carriers().len());
-        assert!(time_zones().len() > 3_000, "time zones has {}", time_zones().len());
-        assert!(region_names().len() > 240, "regions has {}", region_names().len());
+        assert!(
+            inflate(GEOCODING_EN)
+                .and_then(|s| PrefixTable::decode(&s))
+                .is_ok()
+        );
+        assert!(
+            geocoding().len() > 280_000,
+            "geocoding has {}",
+            geocoding().len()
+        );
+        assert!(
+            carriers().len() > 29_000,
+            "carriers has {}",
+            carriers().len()
+        );
+        assert!(
+            time_zones().len() > 3_000,
+            "time zones has {}",
+            time_zones().len()
+        );
+        assert!(
+            region_names().len() > 240,
+            "regions has {}",
+            region_names().len()
+        );
     }
 
     #[test]
@@ -275,7 +309,15 @@ mod tests {
 
     #[test]
     fn malformed_lines_are_refused_not_panicked_on() {
-        for source in ["x12 =A", "912 =A", "01 7", "01", "01 =A\n1a", "0 =A", "01234567890 =A"] {
+        for source in [
+            "x12 =A",
+            "912 =A",
+            "01 7",
+            "01",
+            "01 =A\n1a",
+            "0 =A",
+            "01234567890 =A",
+        ] {
             assert!(PrefixTable::decode(source).is_err(), "{source:?} decoded");
         }
     }

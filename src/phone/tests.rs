@@ -12,7 +12,11 @@ fn analysed(input: &str, hint: Option<&str>) -> PhoneAnalysis {
 }
 
 fn codes(analysis: &PhoneAnalysis) -> Vec<&str> {
-    analysis.findings.iter().map(|finding| finding.code.as_str()).collect()
+    analysis
+        .findings
+        .iter()
+        .map(|finding| finding.code.as_str())
+        .collect()
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -38,7 +42,10 @@ fn a_us_number_is_fixed_line_or_mobile_and_placed_in_its_city() {
         timezones: strings(&["America/Los_Angeles"]),
     };
     assert_eq!(analysis.profile, expected);
-    assert_eq!(codes(&analysis), ["phone.valid", "phone.line_type", "phone.location"]);
+    assert_eq!(
+        codes(&analysis),
+        ["phone.valid", "phone.line_type", "phone.location"]
+    );
     assert_eq!(
         analysis.findings[0].detail,
         "The number is a valid fixed-line or mobile number for United States."
@@ -71,7 +78,12 @@ fn a_gb_mobile_names_its_carrier_and_only_the_country() {
     assert_eq!(analysis.profile, expected);
     assert_eq!(
         codes(&analysis),
-        ["phone.valid", "phone.line_type", "phone.carrier", "phone.location"]
+        [
+            "phone.valid",
+            "phone.line_type",
+            "phone.carrier",
+            "phone.location"
+        ]
     );
 }
 
@@ -111,7 +123,10 @@ fn a_toll_free_number_is_flagged_and_gets_no_place() {
     assert_eq!(profile.carrier, None);
     // The geocoder describes only fixed lines and mobiles.
     assert_eq!(profile.location, None);
-    assert_eq!(codes(&analysis), ["phone.valid", "phone.line_type", "phone.toll_free"]);
+    assert_eq!(
+        codes(&analysis),
+        ["phone.valid", "phone.line_type", "phone.toll_free"]
+    );
 }
 
 #[test]
@@ -169,14 +184,56 @@ fn a_national_number_is_read_in_the_hinted_region() {
     assert_eq!(analysis.profile.location.as_deref(), Some("London"));
     assert_eq!(analysis.profile.timezones, strings(&["Europe/London"]));
     // The hint's case and surrounding space do not matter.
-    assert_eq!(analysed("020 7946 0018", Some(" gb ")).profile, analysis.profile);
+    assert_eq!(
+        analysed("020 7946 0018", Some(" gb ")).profile,
+        analysis.profile
+    );
 }
 
 #[test]
 fn digits_without_plus_or_hint_are_read_as_international() {
     let with_plus = analysed("+44 20 7946 0018", None);
     assert_eq!(analysed("44 20 7946 0018", None).profile, with_plus.profile);
-    assert_eq!(analysed("(44) 20 7946 0018", None).profile, with_plus.profile);
+    assert_eq!(
+        analysed("(44) 20 7946 0018", None).profile,
+        with_plus.profile
+    );
+    // 00 is the international prefix in most of the world; no country code starts with 0.
+    assert_eq!(
+        analysed("00 44 20 7946 0018", None).profile,
+        with_plus.profile
+    );
+    assert_eq!(
+        analysed("0044 20 7946 0018", None).profile,
+        with_plus.profile
+    );
+}
+
+#[test]
+fn bidi_and_zero_width_marks_from_copied_text_are_ignored() {
+    let clean = analysed("+44 20 7946 0018", None);
+    assert_eq!(
+        analysed("+\u{200f}44 20 7946 0018", None).profile,
+        clean.profile
+    );
+    assert_eq!(
+        analysed("\u{2066}+44 20\u{200b} 7946 0018\u{2069}", None).profile,
+        clean.profile
+    );
+    assert_eq!(
+        analysed("\u{feff}020 7946 0018", Some("GB")).profile,
+        clean.profile
+    );
+}
+
+#[test]
+fn digits_of_other_scripts_read_like_ascii_ones() {
+    let clean = analysed("+44 20 7946 0018", None);
+    assert_eq!(analysed("+٤٤ ٢٠ ٧٩٤٦ ٠٠١٨", None).profile, clean.profile);
+    assert_eq!(
+        analysed("＋４４ ２０ ７９４６ ００１８", None).profile,
+        clean.profile
+    );
 }
 
 #[test]
@@ -184,14 +241,26 @@ fn a_hint_does_not_override_a_country_code() {
     let analysis = analysed("+44 20 7946 0018", Some("US"));
     assert_eq!(analysis.profile.region.as_deref(), Some("GB"));
     // Even a hint that is no region is harmless then.
-    assert_eq!(analysed("+44 20 7946 0018", Some("ZZ")).profile, analysis.profile);
+    assert_eq!(
+        analysed("+44 20 7946 0018", Some("ZZ")).profile,
+        analysis.profile
+    );
 }
 
 #[test]
 fn a_national_number_with_an_unknown_hint_is_refused() {
-    assert_eq!(analyse("020 7946 0018", Some("ZZ")), Err(PhoneError::UnknownRegion));
-    assert_eq!(analyse("020 7946 0018", Some("001")), Err(PhoneError::UnknownRegion));
-    assert_eq!(analyse("020 7946 0018", Some("Großbritannien")), Err(PhoneError::UnknownRegion));
+    assert_eq!(
+        analyse("020 7946 0018", Some("ZZ")),
+        Err(PhoneError::UnknownRegion)
+    );
+    assert_eq!(
+        analyse("020 7946 0018", Some("001")),
+        Err(PhoneError::UnknownRegion)
+    );
+    assert_eq!(
+        analyse("020 7946 0018", Some("Großbritannien")),
+        Err(PhoneError::UnknownRegion)
+    );
 }
 
 #[test]
@@ -221,7 +290,12 @@ fn global_service_numbers_have_region_001_and_no_country() {
     assert_eq!(analysis.profile.timezones, strings(&["Etc/Unknown"]));
     assert_eq!(
         codes(&analysis),
-        ["phone.valid", "phone.line_type", "phone.toll_free", "phone.non_geographic"]
+        [
+            "phone.valid",
+            "phone.line_type",
+            "phone.toll_free",
+            "phone.non_geographic"
+        ]
     );
 }
 
@@ -230,18 +304,30 @@ fn regions_missing_from_libphonenumbers_names_still_get_a_country() {
     // libphonenumber's locale data has no name for Ascension Island, so its geocoder says
     // nothing for a mobile there; the country field is filled from the generator's list.
     let analysis = analysed("+247 40123", None);
-    assert_eq!(analysis.profile.country.as_deref(), Some("Ascension Island"));
+    assert_eq!(
+        analysis.profile.country.as_deref(),
+        Some("Ascension Island")
+    );
     assert_eq!(analysis.profile.location, None);
-    assert_eq!(analysis.profile.carrier.as_deref(), Some("Sure South Atlantic"));
+    assert_eq!(
+        analysis.profile.carrier.as_deref(),
+        Some("Sure South Atlantic")
+    );
 }
 
 #[test]
 fn unparseable_inputs_name_what_is_wrong() {
     assert_eq!(analyse("", None), Err(PhoneError::Empty));
     assert_eq!(analyse(" \t\n", Some("GB")), Err(PhoneError::Empty));
-    assert_eq!(analyse("+0422123456", None), Err(PhoneError::InvalidCountryCode));
+    assert_eq!(
+        analyse("+0422123456", None),
+        Err(PhoneError::InvalidCountryCode)
+    );
     assert_eq!(analyse("hello", Some("GB")), Err(PhoneError::NotANumber));
-    assert_eq!(analyse(&"1".repeat(MAX_INPUT_CHARS + 1), None), Err(PhoneError::TooLong));
+    assert_eq!(
+        analyse(&"1".repeat(MAX_INPUT_CHARS + 1), None),
+        Err(PhoneError::TooLong)
+    );
     assert_eq!(
         PhoneError::InvalidCountryCode.to_string(),
         "The phone number starts with no country code in use."
@@ -317,7 +403,15 @@ fn hostile_inputs_get_an_answer_not_a_panic() {
     let long_plus = format!("+{}", "4".repeat(10_000));
     let long_wide = "٤".repeat(10_000);
     let extra = [long_digits.as_str(), long_plus.as_str(), long_wide.as_str()];
-    let hints = [None, Some("GB"), Some("US"), Some(""), Some("001"), Some("\u{0}"), Some("ÄÖ")];
+    let hints = [
+        None,
+        Some("GB"),
+        Some("US"),
+        Some(""),
+        Some("001"),
+        Some("\u{0}"),
+        Some("ÄÖ"),
+    ];
     for input in HOSTILE_INPUTS.iter().chain(extra.iter()) {
         for hint in hints {
             // Whatever the answer, it must come back, and a refusal must read as a sentence.
@@ -349,20 +443,35 @@ impl XorShift {
 
 /// How many random strings the fuzz test feeds `analyse`. Debug builds parse about ten
 /// times slower than release ones, so they run a tenth of the release count.
-const N_RANDOM_INPUTS: usize = if cfg!(debug_assertions) { 30_000 } else { 300_000 };
+const N_RANDOM_INPUTS: usize = if cfg!(debug_assertions) {
+    30_000
+} else {
+    300_000
+};
 
 #[test]
 fn random_strings_over_the_phone_alphabet_never_panic() {
     const ALPHABET: &[u8] = b"0123456789+ -()#*.x";
     let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
-    let hints = [None, Some("GB"), Some("US"), Some("DE"), Some("AR"), Some("IT")];
+    let hints = [
+        None,
+        Some("GB"),
+        Some("US"),
+        Some("DE"),
+        Some("AR"),
+        Some("IT"),
+    ];
     let mut input = String::with_capacity(32);
     let (mut n_parsed, mut n_valid) = (0usize, 0usize);
     for _ in 0..N_RANDOM_INPUTS {
         input.clear();
         // Phone-like strings: up to 24 characters, digits more likely than symbols.
         for _ in 0..rng.below(25) {
-            let pick = if rng.below(3) == 0 { rng.below(ALPHABET.len()) } else { rng.below(10) };
+            let pick = if rng.below(3) == 0 {
+                rng.below(ALPHABET.len())
+            } else {
+                rng.below(10)
+            };
             input.push(char::from(ALPHABET[pick]));
         }
         let hint = hints[rng.below(hints.len())];
