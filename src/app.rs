@@ -91,6 +91,8 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
             .map_err(|e| StartError::Store(StoreError::Aborted(e.to_string())))?
             .map_err(StartError::Store)?
     };
+    // The phone tables are unpacked once; do it now rather than in the first scan.
+    tokio::task::spawn_blocking(crate::phone::preload);
     let (writer, writer_thread) = Writer::spawn_with_handle(store.clone());
     let settings = EngineSettings {
         network: config.engine.network,

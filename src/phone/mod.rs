@@ -10,9 +10,9 @@
 //! - `offline`: libphonenumber's carrier, geocoder and time-zone rules.
 //! - `tables`: the embedded data files, decoded once, and the longest-prefix lookup.
 //!
-//! Finding codes, each with a one-sentence English detail:
-//! - `phone.valid`: the number is valid; the detail names line type and region.
-//! - `phone.invalid`: libphonenumber knows no number range the number falls in.
+//! Finding codes, each with a one-sentence English detail, in the order they come:
+//! - `phone.valid` or `phone.invalid`, always one of them, first: whether the number
+//!   falls in a number range libphonenumber knows; the detail names line type and region.
 //! - `phone.not_possible`: the number's length cannot be right for its country code;
 //!   the detail says whether it is too short, too long or of an unused length.
 //! - `phone.line_type`: the line type, when libphonenumber can tell it (valid numbers).
@@ -79,7 +79,7 @@ impl fmt::Display for PhoneError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sentence = match self {
             PhoneError::Empty => "The phone number is empty.",
-            PhoneError::TooLong => "The phone number is too long to be a phone number.",
+            PhoneError::TooLong => "The text is too long to be a phone number.",
             PhoneError::UnknownRegion => {
                 "The phone number has no country code and the region hint is not a known region."
             }
@@ -116,12 +116,19 @@ impl From<ParseError> for PhoneError {
 /// national form; with no hint and no leading '+', the digits are read as an international
 /// number (as if a '+' preceded them).
 ///
-/// Two liberties are taken before libphonenumber sees the input, both only where it would
-/// otherwise refuse it: invisible formatting characters (bidi and zero-width marks, which
-/// copying from right-to-left text drags along) are dropped, and without a hint a leading
-/// `00`, the international prefix most of the world dials, stands for the '+'.
+/// Two liberties are taken before libphonenumber sees the input, neither of which changes
+/// what it reads from an input it accepts as given: invisible formatting characters (bidi
+/// and zero-width marks, which copying from right-to-left text drags along) are dropped,
+/// and without a hint a leading `00`, the international prefix most of the world dials,
+/// stands for the '+'.
+///
+/// # Errors
+///
+/// `PhoneError` when the input cannot be read as a phone number at all. A number that
+/// can be read but is invalid is no error: its analysis says so.
 pub fn analyse(input: &str, region_hint: Option<&str>) -> Result<PhoneAnalysis, PhoneError> {
-    // The byte test first, so a megabyte of text is refused without being walked.
+    // The byte test first (no character takes more than 4 bytes in UTF-8), so a megabyte
+    // of text is refused without being walked.
     if input.len() > 4 * MAX_INPUT_CHARS || input.chars().count() > MAX_INPUT_CHARS {
         return Err(PhoneError::TooLong);
     }
@@ -131,11 +138,16 @@ pub fn analyse(input: &str, region_hint: Option<&str>) -> Result<PhoneAnalysis, 
         return Err(PhoneError::Empty);
     }
     let hint = region_hint.map(str::trim).filter(|hint| !hint.is_empty());
-    // Parsers of this kind have panicked on fuzzed input before; a panic here must cost
-    // one request, not a worker. Nothing the closure touches outlives it in a broken
-    // state: its inputs are borrowed immutably and the data tables are read-only.
-    panic::catch_unwind(AssertUnwindSafe(|| analyse_unguarded(input, hint)))
-        .unwrap_or(Err(PhoneError::Internal))
+    guarded(|| analyse_unguarded(input, hint))
+}
+
+/// Runs `work`, turning a panic into `PhoneError::Internal`. Phone parsers of this kind
+/// have panicked on fuzzed input before; such a panic must cost one request, not a
+/// worker. Nothing `work` touches outlives it in a broken state: its inputs are borrowed
+/// immutably and the data tables are read-only. (This holds only while the build
+/// unwinds on panic, Cargo's default; `panic = "abort"` would make it moot.)
+fn guarded<T>(work: impl FnOnce() -> Result<T, PhoneError>) -> Result<T, PhoneError> {
+    panic::catch_unwind(AssertUnwindSafe(work)).unwrap_or(Err(PhoneError::Internal))
 }
 
 /// Decodes the embedded data now rather than on the first analysis, so a server can pay
@@ -149,8 +161,10 @@ pub fn preload() {
 
 fn analyse_unguarded(input: &str, hint: Option<&str>) -> Result<PhoneAnalysis, PhoneError> {
     let number = parse(input, hint)?;
-    let profile = profile(&number);
-    let findings = findings(&number, &profile);
+    // The line type costs a run of regular expressions; it is worked out once.
+    let line_type = PHONE_NUMBER_UTIL.get_number_type(&number);
+    let profile = profile(&number, line_type);
+    let findings = findings(&number, line_type, &profile);
     Ok(PhoneAnalysis { profile, findings })
 }
 
@@ -159,7 +173,8 @@ fn parse(input: &str, hint: Option<&str>) -> Result<PhoneNumber, PhoneError> {
     let Some(hint) = hint else {
         return Ok(util.parse(as_international(input).as_ref(), None)?);
     };
-    let region = Region::from_code(&hint.to_ascii_uppercase())
+    // `from_code` takes either case and refuses anything but two letters or "001".
+    let region = Region::from_code(hint)
         .ok()
         .filter(|&region| region != Region::World)
         .filter(|&region| util.get_country_code_for_region(region).is_some());
@@ -225,9 +240,8 @@ fn is_plus(c: char) -> bool {
     c == '+' || c == '\u{FF0B}'
 }
 
-fn profile(number: &PhoneNumber) -> PhoneProfile {
+fn profile(number: &PhoneNumber, line_type: PhoneNumberType) -> PhoneProfile {
     let util = &*PHONE_NUMBER_UTIL;
-    let line_type = util.get_number_type(number);
     let e164 = util.format(number, PhoneNumberFormat::E164).into_owned();
     let e164_digits = e164.strip_prefix('+').unwrap_or(&e164);
     let region = util.get_region_for_number(number);
@@ -340,34 +354,41 @@ fn line_type_risk(line_type: PhoneNumberType) -> Option<(&'static str, &'static 
     Some(finding)
 }
 
-fn findings(number: &PhoneNumber, profile: &PhoneProfile) -> Vec<Finding> {
+fn findings(
+    number: &PhoneNumber,
+    line_type: PhoneNumberType,
+    profile: &PhoneProfile,
+) -> Vec<Finding> {
     let util = &*PHONE_NUMBER_UTIL;
-    let line_type = util.get_number_type(number);
     let country_code = profile.country_code;
     let place = match (&profile.country, &profile.region) {
-        (Some(country), _) => country.clone(),
-        (None, Some(region)) if region != "001" => region.clone(),
-        _ => format!("country code +{country_code}"),
+        (Some(country), _) => format!("its region is {country}"),
+        (None, Some(region)) if region != "001" => format!("its region is {region}"),
+        _ => format!("its country code is +{country_code}"),
     };
     let mut findings = Vec::with_capacity(6);
 
     if profile.valid {
         let words = line_type_words(line_type);
-        let detail = format!("The number is a valid {words} number for {place}.");
+        let detail = format!("The number is a valid {words} number; {place}.");
         findings.push(Finding::new("phone.valid", detail));
     } else {
-        let detail = format!("The number is in no number range libphonenumber knows for {place}.");
+        let detail = format!("The number falls in no number range libphonenumber knows; {place}.");
         findings.push(Finding::new("phone.invalid", detail));
     }
 
     if let Err(reason) = util.is_possible_number_with_reason(number) {
         let why = match reason {
-            ValidationError::TooShort => "too short",
-            ValidationError::TooLong => "too long",
-            ValidationError::InvalidLength => "of a length no number has",
-            ValidationError::InvalidCountryCode => "under a country code not in use",
+            ValidationError::TooShort => format!("too short for country code +{country_code}"),
+            ValidationError::TooLong => format!("too long for country code +{country_code}"),
+            ValidationError::InvalidLength => {
+                format!("of a length no number under country code +{country_code} has")
+            }
+            ValidationError::InvalidCountryCode => {
+                format!("under country code +{country_code}, which is not in use")
+            }
         };
-        let detail = format!("The number cannot be dialled: it is {why} for +{country_code}.");
+        let detail = format!("The number cannot be dialled as it stands: it is {why}.");
         findings.push(Finding::new("phone.not_possible", detail));
     }
 

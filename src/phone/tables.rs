@@ -36,15 +36,16 @@ impl PrefixTable {
     /// The text of the longest prefix of `digits` (ASCII digits, e.g. an E.164 number
     /// without its '+'), or `None` when no prefix of it is in the table.
     pub(crate) fn longest_prefix(&self, digits: &str) -> Option<&str> {
-        let digits = digits.as_bytes();
-        let longest = digits.len().min(MAX_PREFIX_DIGITS);
+        let leading_digits = digits
+            .bytes()
+            .take(MAX_PREFIX_DIGITS)
+            .take_while(u8::is_ascii_digit);
         // Values of every leading slice, built once from left to right.
         let mut values = [0u32; MAX_PREFIX_DIGITS + 1];
-        for (idx, &byte) in digits[..longest].iter().enumerate() {
-            if !byte.is_ascii_digit() {
-                return None;
-            }
-            values[idx + 1] = values[idx] * 10 + u32::from(byte - b'0');
+        let mut longest = 0;
+        for byte in leading_digits {
+            values[longest + 1] = values[longest] * 10 + u32::from(byte - b'0');
+            longest += 1;
         }
         (1..=longest).rev().find_map(|len| {
             let level = &self.by_length[len];

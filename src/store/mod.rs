@@ -13,11 +13,12 @@
 //! Invariant: whatever must agree (balance, ledger, quota counters, scan, pending marker)
 //! is written in one transaction, so no crash leaves one without the other.
 
+mod readers;
 mod records;
 mod writer;
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
@@ -94,6 +95,8 @@ impl From<redb::DatabaseError> for StoreError {
 #[derive(Clone)]
 pub struct Store {
     db: Arc<Database>,
+    /// Threads serving `read_async`, started on first use (operator commands never use it).
+    readers: Arc<OnceLock<readers::ReadPool>>,
 }
 
 impl Store {
@@ -101,7 +104,7 @@ impl Store {
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(StoreError::Io)?;
         let db = Database::builder().create(data_dir.join(DB_FILE))?;
-        let store = Store { db: Arc::new(db) };
+        let store = Store { db: Arc::new(db), readers: Arc::new(OnceLock::new()) };
         store.write_now(|tx| {
             // Opening a table in a write transaction creates it, so reads never meet a
             // missing table.
@@ -123,16 +126,15 @@ impl Store {
         f(&ReadTx { txn })
     }
 
-    /// Runs `f` in a read transaction on tokio's blocking pool.
+    /// Runs `f` in a read transaction on the store's reader threads, off the async
+    /// workers.
     pub async fn read_async<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         F: FnOnce(&ReadTx) -> Result<R, StoreError> + Send + 'static,
         R: Send + 'static,
     {
-        let store = self.clone();
-        tokio::task::spawn_blocking(move || store.read(f))
-            .await
-            .map_err(|e| StoreError::Aborted(e.to_string()))?
+        let pool = self.readers.get_or_init(|| readers::ReadPool::start(&self.db));
+        pool.read(f).await
     }
 
     /// Runs `f` in its own write transaction and commits it durably. For startup and the
