@@ -24,11 +24,20 @@ struct Client {
 
 impl Client {
     fn new(addr: &str) -> Client {
-        Client { addr: addr.to_string(), stream: None }
+        Client {
+            addr: addr.to_string(),
+            stream: None,
+        }
     }
 
     /// Sends one request and returns the status and body, reconnecting if needed.
-    fn request(&mut self, method: &str, path: &str, auth: &str, body: &str) -> Option<(u16, String)> {
+    fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        auth: &str,
+        body: &str,
+    ) -> Option<(u16, String)> {
         if self.stream.is_none() {
             let stream = TcpStream::connect(&self.addr).ok()?;
             stream.set_nodelay(true).ok()?;
@@ -81,7 +90,8 @@ fn load(
     let started = Instant::now();
     let threads: Vec<_> = (0..clients)
         .map(|client_idx| {
-            let (request, stop, done) = (Arc::clone(&request), Arc::clone(&stop), Arc::clone(&done));
+            let (request, stop, done) =
+                (Arc::clone(&request), Arc::clone(&stop), Arc::clone(&done));
             let mut client = Client::new(addr);
             std::thread::spawn(move || {
                 let mut i = 0u64;
@@ -109,7 +119,10 @@ fn peak_memory_kib(pid: u32) -> Option<u64> {
 }
 
 fn main() {
-    let secs: f64 = std::env::var("SKOPIO_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(5.0);
+    let secs: f64 = std::env::var("SKOPIO_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5.0);
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("skopio.toml");
     std::fs::write(
@@ -130,25 +143,48 @@ fn main() {
         .spawn()
         .expect("start skopio serve");
     let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let addr = line.trim().rsplit("http://").next().unwrap().to_string();
     let created = Command::new(BIN)
-        .args(["keys", "create", "--customer", "bench", "--tier", "bench", "--credits", "100000000", "--json", "--config"])
+        .args([
+            "keys",
+            "create",
+            "--customer",
+            "bench",
+            "--tier",
+            "bench",
+            "--credits",
+            "100000000",
+            "--json",
+            "--config",
+        ])
         .arg(&config)
         .output()
         .unwrap();
     let created: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
     let key = Arc::new(format!("Bearer {}", created["key"].as_str().unwrap()));
 
-    println!("skopio API benchmark: {secs} s per phase, server {addr}, {} cores", num_cpus());
+    println!(
+        "skopio API benchmark: {secs} s per phase, server {addr}, {} cores",
+        num_cpus()
+    );
     println!("{:<44} {:>12}", "phase", "per second");
     for clients in [1, 16, 64] {
         let key = Arc::clone(&key);
         let rate = load(&addr, clients, secs, move |client, client_idx, i| {
             let body = format!("{{\"target\":\"bench{client_idx}x{i}\"}}");
-            matches!(client.request("POST", "/api/v1/scan", &key, &body), Some((202, _)))
+            matches!(
+                client.request("POST", "/api/v1/scan", &key, &body),
+                Some((202, _))
+            )
         });
-        println!("{:<44} {:>12.0}", format!("durable submissions, {clients} clients"), rate);
+        println!(
+            "{:<44} {:>12.0}",
+            format!("durable submissions, {clients} clients"),
+            rate
+        );
     }
     // How fast the workers run the scans the submissions queued: sample the queue length
     // that /healthz reports, with no new submissions arriving.
@@ -163,14 +199,26 @@ fn main() {
     std::thread::sleep(Duration::from_secs_f64(secs));
     let after = queued(&mut probe).unwrap_or(0);
     let drained = before.saturating_sub(after) as f64 / started.elapsed().as_secs_f64();
-    println!("{:<44} {:>12.0}", format!("scans completed by 4 workers ({before} queued)"), drained);
+    println!(
+        "{:<44} {:>12.0}",
+        format!("scans completed by 4 workers ({before} queued)"),
+        drained
+    );
     // Poll one scan, as customers do.
     let mut client = Client::new(&addr);
     let (_, accepted) = client
-        .request("POST", "/api/v1/scan", &key, "{\"target\":\"polled@example.com\"}")
+        .request(
+            "POST",
+            "/api/v1/scan",
+            &key,
+            "{\"target\":\"polled@example.com\"}",
+        )
         .expect("submission answered");
     let accepted: serde_json::Value = serde_json::from_str(&accepted).unwrap();
-    let poll_path = Arc::new(format!("/api/v1/scan/{}", accepted["scan_id"].as_str().unwrap()));
+    let poll_path = Arc::new(format!(
+        "/api/v1/scan/{}",
+        accepted["scan_id"].as_str().unwrap()
+    ));
     for clients in [1, 16] {
         let (key, poll_path) = (Arc::clone(&key), Arc::clone(&poll_path));
         let rate = load(&addr, clients, secs, move |client, _, _| {
@@ -179,14 +227,24 @@ fn main() {
         println!("{:<44} {:>12.0}", format!("polls, {clients} clients"), rate);
     }
     let peak = peak_memory_kib(server.id()).unwrap_or(0);
-    println!("{:<44} {:>9.1} MiB", "server peak memory (VmHWM)", peak as f64 / 1024.0);
+    println!(
+        "{:<44} {:>9.1} MiB",
+        "server peak memory (VmHWM)",
+        peak as f64 / 1024.0
+    );
     let db = dir.path().join("data").join("skopio.redb");
     let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
-    println!("{:<44} {:>9.1} MiB", "database file after the run", size as f64 / 1048576.0);
+    println!(
+        "{:<44} {:>9.1} MiB",
+        "database file after the run",
+        size as f64 / 1048576.0
+    );
     let _ = server.kill();
     let _ = server.wait();
 }
 
 fn num_cpus() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }

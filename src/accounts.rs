@@ -17,13 +17,44 @@ use crate::store::{ApiKey, Customer, LedgerEntry, LedgerKind, StoreError, WriteT
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Request {
-    KeysCreate { customer: String, tier: Option<String>, credits: Option<i64> },
-    KeysList { customer: Option<String> },
-    KeysRevoke { key_id: String },
+    KeysCreate {
+        customer: String,
+        tier: Option<String>,
+        credits: Option<i64>,
+    },
+    KeysList {
+        customer: Option<String>,
+    },
+    KeysRevoke {
+        key_id: String,
+    },
     CustomersList,
-    CustomersShow { name: String },
-    CustomersSetTier { name: String, tier: String },
-    CreditsAdd { name: String, amount: i64 },
+    CustomersShow {
+        name: String,
+    },
+    CustomersSetTier {
+        name: String,
+        tier: String,
+    },
+    CreditsAdd {
+        name: String,
+        amount: i64,
+    },
+}
+
+impl Request {
+    /// The command's name, for logs (its arguments may name customers).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::KeysCreate { .. } => "keys create",
+            Request::KeysList { .. } => "keys list",
+            Request::KeysRevoke { .. } => "keys revoke",
+            Request::CustomersList => "customers list",
+            Request::CustomersShow { .. } => "customers show",
+            Request::CustomersSetTier { .. } => "customers set-tier",
+            Request::CreditsAdd { .. } => "credits add",
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -42,14 +73,20 @@ impl std::fmt::Display for AccountError {
             AccountError::UnknownCustomer(n) => write!(f, "no customer named {n:?}"),
             AccountError::UnknownKey(k) => write!(f, "no key with id {k:?}"),
             AccountError::UnknownTier(t) => {
-                write!(f, "no tier named {t:?} (tiers are set in the config's [tiers] tables)")
+                write!(
+                    f,
+                    "no tier named {t:?} (tiers are set in the config's [tiers] tables)"
+                )
             }
             AccountError::InvalidName(n) => write!(
                 f,
                 "customer name {n:?} is not valid: use 1 to 64 letters, digits, '.', '_' or '-'"
             ),
             AccountError::InvalidAmount(a) => {
-                write!(f, "credit amount {a} is not valid: give a whole number from 1 up")
+                write!(
+                    f,
+                    "credit amount {a} is not valid: give a whole number from 1 up"
+                )
             }
             AccountError::Store(e) => write!(f, "{e}"),
         }
@@ -73,7 +110,9 @@ pub fn key_hash(key: &str) -> [u8; 32] {
 
 fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 fn check_tier(config: &Config, tier: &str) -> Result<(), AccountError> {
@@ -84,7 +123,8 @@ fn check_tier(config: &Config, tier: &str) -> Result<(), AccountError> {
 }
 
 fn load_customer(tx: &WriteTx, name: &str) -> Result<Customer, AccountError> {
-    tx.customer(name)?.ok_or_else(|| AccountError::UnknownCustomer(name.to_string()))
+    tx.customer(name)?
+        .ok_or_else(|| AccountError::UnknownCustomer(name.to_string()))
 }
 
 /// Applies one operator request and returns its JSON answer (the `--json` output).
@@ -95,16 +135,22 @@ pub fn apply(
     now_ms: i64,
 ) -> Result<Value, AccountError> {
     match request {
-        Request::KeysCreate { customer, tier, credits } => {
-            keys_create(tx, config, now_ms, customer, tier.as_deref(), *credits)
-        }
+        Request::KeysCreate {
+            customer,
+            tier,
+            credits,
+        } => keys_create(tx, config, now_ms, customer, tier.as_deref(), *credits),
         Request::KeysList { customer } => {
             let keys = tx.keys()?;
-            let keys = keys.iter().filter(|k| customer.as_ref().is_none_or(|c| &k.customer == c));
+            let keys = keys
+                .iter()
+                .filter(|k| customer.as_ref().is_none_or(|c| &k.customer == c));
             Ok(Value::Array(keys.map(key_json).collect()))
         }
         Request::KeysRevoke { key_id } => {
-            let mut key = tx.key(key_id)?.ok_or_else(|| AccountError::UnknownKey(key_id.clone()))?;
+            let mut key = tx
+                .key(key_id)?
+                .ok_or_else(|| AccountError::UnknownKey(key_id.clone()))?;
             if key.revoked_ms.is_none() {
                 key.revoked_ms = Some(now_ms);
                 tx.put_key(&key)?;
@@ -228,8 +274,12 @@ fn customer_show(
     name: &str,
 ) -> Result<Value, AccountError> {
     let customer = load_customer(tx, name)?;
-    let keys: Vec<Value> =
-        tx.keys()?.iter().filter(|k| k.customer == customer.name).map(key_json).collect();
+    let keys: Vec<Value> = tx
+        .keys()?
+        .iter()
+        .filter(|k| k.customer == customer.name)
+        .map(key_json)
+        .collect();
     let ledger: Vec<Value> = tx.ledger(&customer.name)?.iter().map(ledger_json).collect();
     let quota = config
         .tiers

@@ -81,7 +81,8 @@ pub async fn serve(listener: UnixListener, app: Arc<App>, mut shutdown: watch::R
 
 async fn answer(stream: UnixStream, app: Arc<App>) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
-    let mut reader = tokio::io::BufReader::new(tokio::io::AsyncReadExt::take(read, MAX_REQUEST_BYTES));
+    let mut reader =
+        tokio::io::BufReader::new(tokio::io::AsyncReadExt::take(read, MAX_REQUEST_BYTES));
     let mut line = String::new();
     match tokio::time::timeout(REQUEST_TIMEOUT, reader.read_line(&mut line)).await {
         Ok(result) => result?,
@@ -90,16 +91,18 @@ async fn answer(stream: UnixStream, app: Arc<App>) -> std::io::Result<()> {
     let reply = match serde_json::from_str::<Request>(&line) {
         Err(e) => json!({"ok": false, "error": format!("not a valid admin request: {e}")}),
         Ok(request) => {
-            tracing::info!(op = ?std::mem::discriminant(&request), "admin request");
+            tracing::info!(op = request.name(), "admin request");
             let config = Arc::clone(&app.config);
             let now = app.clock.now_ms();
             let applied = app
                 .writer
-                .write(move |tx| match accounts::apply(&request, tx, &config, now) {
-                    // A storage failure aborts the batch; a refusal is an answer.
-                    Err(AccountError::Store(e)) => Err(e),
-                    other => Ok(other),
-                })
+                .write(
+                    move |tx| match accounts::apply(&request, tx, &config, now) {
+                        // A storage failure aborts the batch; a refusal is an answer.
+                        Err(AccountError::Store(e)) => Err(e),
+                        other => Ok(other),
+                    },
+                )
                 .await;
             wire(applied.map_err(AccountError::Store).and_then(|r| r))
         }
@@ -173,13 +176,19 @@ fn call_socket(
     line.push(b'\n');
     stream.write_all(&line).map_err(unreachable)?;
     let mut answer = String::new();
-    BufReader::new(stream).read_line(&mut answer).map_err(unreachable)?;
+    BufReader::new(stream)
+        .read_line(&mut answer)
+        .map_err(unreachable)?;
     let reply: Value = serde_json::from_str(&answer)
         .map_err(|_| AdminError::Unreachable("the server closed the admin socket".to_string()))?;
     match reply.get("ok") {
         Some(Value::Bool(true)) => Ok(reply.get("value").cloned().unwrap_or(Value::Null)),
         _ => Err(AdminError::Refused(
-            reply.get("error").and_then(Value::as_str).unwrap_or("refused").to_string(),
+            reply
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("refused")
+                .to_string(),
         )),
     }
 }

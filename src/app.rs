@@ -41,15 +41,24 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { clock: clock::system(), recipes: None }
+        Options {
+            clock: clock::system(),
+            recipes: None,
+        }
     }
 }
 
 #[derive(Debug)]
 pub enum StartError {
     Store(StoreError),
-    Bind { addr: SocketAddr, source: std::io::Error },
-    Admin { path: PathBuf, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    Admin {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl std::fmt::Display for StartError {
@@ -63,7 +72,11 @@ impl std::fmt::Display for StartError {
             StartError::Store(e) => write!(f, "{e}"),
             StartError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             StartError::Admin { path, source } => {
-                write!(f, "cannot open the admin socket {}: {source}", path.display())
+                write!(
+                    f,
+                    "cannot open the admin socket {}: {source}",
+                    path.display()
+                )
             }
         }
     }
@@ -109,15 +122,24 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
         config.engine.workers,
         config.engine.queue_capacity,
     );
-    let pending = store.read_async(|tx| tx.pending_scan_ids()).await.map_err(StartError::Store)?;
+    let pending = store
+        .read_async(|tx| tx.pending_scan_ids())
+        .await
+        .map_err(StartError::Store)?;
     if !pending.is_empty() {
-        tracing::info!(scans = pending.len(), "resuming scans left queued or running");
+        tracing::info!(
+            scans = pending.len(),
+            "resuming scans left queued or running"
+        );
     }
     scheduler.recover(pending);
     let addr = config.server.listen;
-    let listener =
-        TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
     let app = Arc::new(App {
         config: Arc::new(config),
         store,
@@ -127,14 +149,32 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
         auth_brake: FailureBrake::default(),
     });
     let (shutdown, watcher) = watch::channel(false);
-    let admin_listener = crate::admin::bind(&data_dir)
-        .map_err(|source| StartError::Admin { path: crate::admin::socket_path(&data_dir), source })?;
-    let admin = tokio::spawn(crate::admin::serve(admin_listener, Arc::clone(&app), watcher.clone()));
+    let admin_listener = crate::admin::bind(&data_dir).map_err(|source| StartError::Admin {
+        path: crate::admin::socket_path(&data_dir),
+        source,
+    })?;
+    let admin = tokio::spawn(crate::admin::serve(
+        admin_listener,
+        Arc::clone(&app),
+        watcher.clone(),
+    ));
     let workers = scheduler.start();
-    let http = tokio::spawn(crate::api::serve(listener, Arc::clone(&app), watcher.clone()));
+    let http = tokio::spawn(crate::api::serve(
+        listener,
+        Arc::clone(&app),
+        watcher.clone(),
+    ));
     tokio::spawn(prune_brake(Arc::clone(&app), watcher));
     tracing::info!(%addr, data_dir = %data_dir.display(), "skopio is serving");
-    Ok(Running { addr, app, shutdown, http, admin, workers, writer_thread })
+    Ok(Running {
+        addr,
+        app,
+        shutdown,
+        http,
+        admin,
+        workers,
+        writer_thread,
+    })
 }
 
 async fn prune_brake(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
@@ -183,13 +223,14 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

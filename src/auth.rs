@@ -33,7 +33,10 @@ pub enum AuthError {
 pub fn bearer_token(header: Option<&[u8]>) -> Result<&str, AuthError> {
     let header = header.ok_or(AuthError::Unauthorized)?;
     let header = std::str::from_utf8(header).map_err(|_| AuthError::Unauthorized)?;
-    let (scheme, token) = header.trim().split_once(' ').ok_or(AuthError::Unauthorized)?;
+    let (scheme, token) = header
+        .trim()
+        .split_once(' ')
+        .ok_or(AuthError::Unauthorized)?;
     let token = token.trim();
     if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(' ') {
         return Err(AuthError::Unauthorized);
@@ -42,11 +45,16 @@ pub fn bearer_token(header: Option<&[u8]>) -> Result<&str, AuthError> {
 }
 
 /// Finds the live key and its customer for `token`.
-pub fn lookup(tx: &ReadTx, token: &str) -> Result<Result<(ApiKey, Customer), AuthError>, StoreError> {
+pub fn lookup(
+    tx: &ReadTx,
+    token: &str,
+) -> Result<Result<(ApiKey, Customer), AuthError>, StoreError> {
     // A token that cannot be a key is not worth a hash and a lookup.
     let shaped = token.starts_with(KEY_PREFIX)
         && token.len() <= 128
-        && token[KEY_PREFIX.len()..].chars().all(|c| c.is_ascii_alphanumeric());
+        && token[KEY_PREFIX.len()..]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric());
     if !shaped {
         return Ok(Err(AuthError::InvalidToken));
     }
@@ -73,7 +81,9 @@ impl Default for FailureBrake {
         let quota = Quota::with_period(Duration::from_millis(FAILURE_REFILL_MS))
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
             .allow_burst(burst);
-        FailureBrake { limiter: RateLimiter::keyed(quota) }
+        FailureBrake {
+            limiter: RateLimiter::keyed(quota),
+        }
     }
 }
 
@@ -82,9 +92,9 @@ impl FailureBrake {
     pub fn failed(&self, ip: IpAddr) -> Duration {
         match self.limiter.check_key(&ip) {
             Ok(()) => Duration::ZERO,
-            Err(not_until) => {
-                not_until.wait_time_from(DefaultClock::default().now()).min(MAX_FAILURE_DELAY)
-            }
+            Err(not_until) => not_until
+                .wait_time_from(DefaultClock::default().now())
+                .min(MAX_FAILURE_DELAY),
         }
     }
 
@@ -104,10 +114,19 @@ mod tests {
         assert_eq!(bearer_token(Some(b"Bearer abc")), Ok("abc"));
         assert_eq!(bearer_token(Some(b"bearer   abc ")), Ok("abc"));
         assert_eq!(bearer_token(None), Err(AuthError::Unauthorized));
-        assert_eq!(bearer_token(Some(b"Basic abc")), Err(AuthError::Unauthorized));
+        assert_eq!(
+            bearer_token(Some(b"Basic abc")),
+            Err(AuthError::Unauthorized)
+        );
         assert_eq!(bearer_token(Some(b"Bearer")), Err(AuthError::Unauthorized));
-        assert_eq!(bearer_token(Some(b"Bearer a b")), Err(AuthError::Unauthorized));
-        assert_eq!(bearer_token(Some(&[0xff, 0xfe])), Err(AuthError::Unauthorized));
+        assert_eq!(
+            bearer_token(Some(b"Bearer a b")),
+            Err(AuthError::Unauthorized)
+        );
+        assert_eq!(
+            bearer_token(Some(&[0xff, 0xfe])),
+            Err(AuthError::Unauthorized)
+        );
     }
 
     #[test]

@@ -48,18 +48,28 @@ pub fn roll_windows(customer: &mut Customer, now_ms: i64) {
 /// Decides whether `n` scans may start now. `customer` must have had `roll_windows`.
 pub fn check(customer: &Customer, tier: &Tier, n: u32, now_ms: i64) -> Result<(), Refusal> {
     if customer.inflight.saturating_add(n) > tier.inflight {
-        return Err(Refusal::Inflight { limit: tier.inflight });
+        return Err(Refusal::Inflight {
+            limit: tier.inflight,
+        });
     }
     if customer.hour_used.saturating_add(n) > tier.hour {
         let retry_after = seconds_to_window_end(now_ms, HOUR_MS);
-        return Err(Refusal::Hour { limit: tier.hour, retry_after });
+        return Err(Refusal::Hour {
+            limit: tier.hour,
+            retry_after,
+        });
     }
     if customer.day_used.saturating_add(n) > tier.day {
         let retry_after = seconds_to_window_end(now_ms, DAY_MS);
-        return Err(Refusal::Day { limit: tier.day, retry_after });
+        return Err(Refusal::Day {
+            limit: tier.day,
+            retry_after,
+        });
     }
     if customer.balance < i64::from(n) {
-        return Err(Refusal::Balance { balance: customer.balance });
+        return Err(Refusal::Balance {
+            balance: customer.balance,
+        });
     }
     Ok(())
 }
@@ -96,7 +106,12 @@ pub fn state(customer: &Customer, tier: &Tier, now_ms: i64) -> QuotaState {
 mod tests {
     use super::*;
 
-    const PRO: Tier = Tier { day: 100, hour: 20, inflight: 3, bulk: false };
+    const PRO: Tier = Tier {
+        day: 100,
+        hour: 20,
+        inflight: 3,
+        bulk: false,
+    };
     // 2026-12-03T10:59:59.000Z
     const T: i64 = 1_796_295_599_000;
 
@@ -123,7 +138,13 @@ mod tests {
         c.hour_used = 20;
         assert_eq!(check(&c, &PRO, 1, T), Err(Refusal::Inflight { limit: 3 }));
         c.inflight = 0;
-        assert_eq!(check(&c, &PRO, 1, T), Err(Refusal::Hour { limit: 20, retry_after: 1 }));
+        assert_eq!(
+            check(&c, &PRO, 1, T),
+            Err(Refusal::Hour {
+                limit: 20,
+                retry_after: 1
+            })
+        );
         c.hour_used = 0;
         assert_eq!(check(&c, &PRO, 1, T), Err(Refusal::Balance { balance: 0 }));
     }
@@ -158,7 +179,10 @@ mod tests {
         let mut c = customer(5);
         roll_windows(&mut c, T);
         charge(&mut c, 2);
-        assert_eq!((c.inflight, c.hour_used, c.day_used, c.balance), (2, 2, 2, 3));
+        assert_eq!(
+            (c.inflight, c.hour_used, c.day_used, c.balance),
+            (2, 2, 2, 3)
+        );
         release(&mut c);
         assert_eq!(c.inflight, 1);
     }

@@ -70,15 +70,22 @@ pub enum KeysCommand {
         #[arg(long)]
         customer: Option<String>,
     },
-    Revoke { key_id: String },
+    Revoke {
+        key_id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum CustomersCommand {
     List,
     /// A customer's tier, balance, quota use, keys and credit ledger.
-    Show { name: String },
-    SetTier { name: String, tier: String },
+    Show {
+        name: String,
+    },
+    SetTier {
+        name: String,
+        tier: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,9 +109,15 @@ pub fn run(cli: Cli) -> ExitCode {
             return serve(config);
         }
         Command::Scan { target, kind, lang } => return scan(config, &target, kind, lang, cli.json),
-        Command::Keys(KeysCommand::Create { customer, tier, credits }) => {
-            Request::KeysCreate { customer, tier, credits }
-        }
+        Command::Keys(KeysCommand::Create {
+            customer,
+            tier,
+            credits,
+        }) => Request::KeysCreate {
+            customer,
+            tier,
+            credits,
+        },
         Command::Keys(KeysCommand::List { customer }) => Request::KeysList { customer },
         Command::Keys(KeysCommand::Revoke { key_id }) => Request::KeysRevoke { key_id },
         Command::Customers(CustomersCommand::List) => Request::CustomersList,
@@ -112,12 +125,17 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Customers(CustomersCommand::SetTier { name, tier }) => {
             Request::CustomersSetTier { name, tier }
         }
-        Command::Credits(CreditsCommand::Add { name, amount }) => Request::CreditsAdd { name, amount },
+        Command::Credits(CreditsCommand::Add { name, amount }) => {
+            Request::CreditsAdd { name, amount }
+        }
     };
     match crate::admin::call(&config, &request) {
         Ok(value) => {
             match cli.json {
-                true => println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default()),
+                true => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&value).unwrap_or_default()
+                ),
                 false => print!("{}", human(&request, &value)),
             }
             ExitCode::SUCCESS
@@ -132,7 +150,9 @@ fn fail(message: &str) -> ExitCode {
 }
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
 }
 
 fn serve(config: Config) -> ExitCode {
@@ -162,7 +182,11 @@ fn scan(config: Config, raw: &str, kind: Option<String>, lang: String, json: boo
         None => target::infer(raw.trim()),
         Some(text) => match Kind::parse(text) {
             Some(kind) => kind,
-            None => return fail(&format!("unknown kind {text:?}: use email, phone or username")),
+            None => {
+                return fail(&format!(
+                    "unknown kind {text:?}: use email, phone or username"
+                ));
+            }
         },
     };
     if !crate::engine::summary::LANGS.contains(&lang.as_str()) {
@@ -185,7 +209,10 @@ fn scan(config: Config, raw: &str, kind: Option<String>, lang: String, json: boo
     let progress = crate::engine::Progress::default();
     let dossier = runtime.block_on(engine.run(input, &progress));
     if json {
-        println!("{}", serde_json::to_string_pretty(&dossier).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&dossier).unwrap_or_default()
+        );
         return ExitCode::SUCCESS;
     }
     println!("{}", dossier.ai_summary);
@@ -198,14 +225,20 @@ fn scan(config: Config, raw: &str, kind: Option<String>, lang: String, json: boo
     for run in &dossier.recipes {
         let status = serde_json::to_value(run.status).unwrap_or_default();
         let status = status.as_str().unwrap_or("?").to_string();
-        println!("  {:<16} {:<8} {:>5} ms  {}", run.name, status, run.duration_ms, run.note);
+        println!(
+            "  {:<16} {:<8} {:>5} ms  {}",
+            run.name, status, run.duration_ms, run.note
+        );
     }
     println!("findings:");
     for finding in &dossier.findings {
         println!("  {:<28} {}", finding.code, finding.detail);
     }
     if let Some(phone) = &dossier.phone_profile {
-        println!("phone: {}", serde_json::to_string_pretty(phone).unwrap_or_default());
+        println!(
+            "phone: {}",
+            serde_json::to_string_pretty(phone).unwrap_or_default()
+        );
     }
     ExitCode::SUCCESS
 }
@@ -232,7 +265,10 @@ fn human(request: &Request, value: &Value) -> String {
             text(value, "key"),
         ),
         Request::KeysList { .. } => {
-            let mut out = format!("{:<22} {:<20} {:<22} {:<22} {}\n", "KEY ID", "CUSTOMER", "HINT", "CREATED", "REVOKED");
+            let mut out = format!(
+                "{:<22} {:<20} {:<22} {:<22} {}\n",
+                "KEY ID", "CUSTOMER", "HINT", "CREATED", "REVOKED"
+            );
             for key in rows(value) {
                 out += &format!(
                     "{:<22} {:<20} {:<22} {:<22} {}\n",
@@ -246,10 +282,17 @@ fn human(request: &Request, value: &Value) -> String {
             out
         }
         Request::KeysRevoke { .. } => {
-            format!("Key {} revoked at {}.\n", text(value, "key_id"), text(value, "revoked_at"))
+            format!(
+                "Key {} revoked at {}.\n",
+                text(value, "key_id"),
+                text(value, "revoked_at")
+            )
         }
         Request::CustomersList => {
-            let mut out = format!("{:<24} {:<12} {:>10} {:>9} {:>5}\n", "NAME", "TIER", "BALANCE", "INFLIGHT", "KEYS");
+            let mut out = format!(
+                "{:<24} {:<12} {:>10} {:>9} {:>5}\n",
+                "NAME", "TIER", "BALANCE", "INFLIGHT", "KEYS"
+            );
             for c in rows(value) {
                 out += &format!(
                     "{:<24} {:<12} {:>10} {:>9} {:>5}\n",
@@ -273,7 +316,11 @@ fn human(request: &Request, value: &Value) -> String {
             if let Some(quota) = value.get("quota").filter(|q| !q.is_null()) {
                 for window in ["hour", "day", "inflight"] {
                     let w = &quota[window];
-                    out += &format!("  {window:<9} {} of {} used\n", text(w, "used"), text(w, "limit"));
+                    out += &format!(
+                        "  {window:<9} {} of {} used\n",
+                        text(w, "used"),
+                        text(w, "limit")
+                    );
                 }
             }
             out += "Keys:\n";
@@ -286,7 +333,10 @@ fn human(request: &Request, value: &Value) -> String {
                     text(&key, "revoked_at")
                 );
             }
-            out += &format!("Ledger:\n  {:<5} {:<21} {:<8} {:>7} {:>8}  {}\n", "SEQ", "AT", "KIND", "AMOUNT", "BALANCE", "SCAN");
+            out += &format!(
+                "Ledger:\n  {:<5} {:<21} {:<8} {:>7} {:>8}  {}\n",
+                "SEQ", "AT", "KIND", "AMOUNT", "BALANCE", "SCAN"
+            );
             for entry in rows(&value["ledger"]) {
                 out += &format!(
                     "  {:<5} {:<21} {:<8} {:>7} {:>8}  {}\n",
@@ -301,10 +351,18 @@ fn human(request: &Request, value: &Value) -> String {
             out
         }
         Request::CustomersSetTier { .. } => {
-            format!("Customer {} is now on tier {}.\n", text(value, "name"), text(value, "tier"))
+            format!(
+                "Customer {} is now on tier {}.\n",
+                text(value, "name"),
+                text(value, "tier")
+            )
         }
         Request::CreditsAdd { .. } => {
-            format!("Customer {} now has {} credits.\n", text(value, "name"), text(value, "balance"))
+            format!(
+                "Customer {} now has {} credits.\n",
+                text(value, "name"),
+                text(value, "balance")
+            )
         }
     }
 }

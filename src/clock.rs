@@ -62,9 +62,8 @@ pub fn seconds_to_window_end(now_ms: i64, len_ms: i64) -> u64 {
 
 /// RFC 3339 UTC with second precision, as the API writes instants (`2026-05-17T12:34:56Z`).
 pub fn rfc3339(ms: i64) -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-    );
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
         .ok()
         .and_then(|t| t.format(&format).ok())

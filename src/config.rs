@@ -109,7 +109,10 @@ impl Default for ServerConfig {
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        StorageConfig { data_dir: PathBuf::from("./skopio-data"), retention_days: 90 }
+        StorageConfig {
+            data_dir: PathBuf::from("./skopio-data"),
+            retention_days: 90,
+        }
     }
 }
 
@@ -180,16 +183,46 @@ impl Default for Config {
 /// The tiers of SPEC section 3.
 pub fn standard_tiers() -> BTreeMap<String, Tier> {
     BTreeMap::from([
-        ("pro".to_string(), Tier { day: 100, hour: 20, inflight: 3, bulk: false }),
-        ("business".to_string(), Tier { day: 1_000, hour: 100, inflight: 10, bulk: true }),
-        ("enterprise".to_string(), Tier { day: 10_000, hour: 500, inflight: 25, bulk: true }),
+        (
+            "pro".to_string(),
+            Tier {
+                day: 100,
+                hour: 20,
+                inflight: 3,
+                bulk: false,
+            },
+        ),
+        (
+            "business".to_string(),
+            Tier {
+                day: 1_000,
+                hour: 100,
+                inflight: 10,
+                bulk: true,
+            },
+        ),
+        (
+            "enterprise".to_string(),
+            Tier {
+                day: 10_000,
+                hour: 500,
+                inflight: 25,
+                bulk: true,
+            },
+        ),
     ])
 }
 
 #[derive(Debug)]
 pub enum ConfigError {
-    Read { path: PathBuf, source: std::io::Error },
-    Parse { path: PathBuf, message: String },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    Parse {
+        path: PathBuf,
+        message: String,
+    },
     Invalid(String),
 }
 
@@ -215,8 +248,10 @@ impl Config {
         let config = match path {
             None => Config::default(),
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
                 Config::parse(&text).map_err(|message| ConfigError::Parse {
                     path: path.to_path_buf(),
                     message,
@@ -317,7 +352,10 @@ mod tests {
     #[test]
     fn durations_are_human_readable() {
         let config = Config::parse("[webhooks]\nretry_schedule = [\"0s\", \"1m\"]\n").unwrap();
-        assert_eq!(config.webhooks.retry_schedule, vec![Duration::ZERO, Duration::from_secs(60)]);
+        assert_eq!(
+            config.webhooks.retry_schedule,
+            vec![Duration::ZERO, Duration::from_secs(60)]
+        );
     }
 }
 

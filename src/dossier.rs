@@ -15,7 +15,10 @@ pub struct Finding {
 
 impl Finding {
     pub fn new(code: impl Into<String>, detail: impl Into<String>) -> Finding {
-        Finding { code: code.into(), detail: detail.into() }
+        Finding {
+            code: code.into(),
+            detail: detail.into(),
+        }
     }
 }
 

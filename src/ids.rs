@@ -15,7 +15,9 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     // The OS generator failing is not something a caller can recover from or work around:
     // minting a predictable secret instead would be worse than stopping.
-    SystemRandom::new().fill(&mut bytes).expect("the operating system's CSPRNG failed");
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("the operating system's CSPRNG failed");
     bytes
 }
 
@@ -50,13 +52,21 @@ fn base62(n_chars: usize) -> String {
 /// keep ids sorting by creation time as plain strings (9 base36 digits last until 5188).
 pub fn scan_id(now_ms: i64) -> String {
     let random = u64::from_le_bytes(random_bytes::<8>());
-    format!("req-{}-{}", base36(now_ms.max(0) as u64, 9), base36(random, 13))
+    format!(
+        "req-{}-{}",
+        base36(now_ms.max(0) as u64, 9),
+        base36(random, 13)
+    )
 }
 
 /// `bulk_<creation ms>_<random>`, sortable like scan ids.
 pub fn bulk_id(now_ms: i64) -> String {
     let random = u64::from_le_bytes(random_bytes::<8>());
-    format!("bulk_{}{}", base36(now_ms.max(0) as u64, 9), base36(random, 13))
+    format!(
+        "bulk_{}{}",
+        base36(now_ms.max(0) as u64, 9),
+        base36(random, 13)
+    )
 }
 
 /// A request id for `X-Request-Id`: creation time then 64 random bits, like a scan id.
@@ -93,7 +103,11 @@ mod tests {
         let key = api_key();
         assert!(key.starts_with("skopio_live_"));
         assert_eq!(key.len(), KEY_PREFIX.len() + KEY_CHARS);
-        assert!(key[KEY_PREFIX.len()..].chars().all(|c| c.is_ascii_alphanumeric()));
+        assert!(
+            key[KEY_PREFIX.len()..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric())
+        );
         assert_ne!(key, api_key());
     }
 }

@@ -5,8 +5,8 @@
 
 use crate::billing::{self, QuotaState, Refusal};
 use crate::config::{Config, Tier};
-use crate::store::{Customer, LedgerEntry, LedgerKind, Scan, ScanError, ScanStatus, StoreError};
 use crate::store::WriteTx;
+use crate::store::{Customer, LedgerEntry, LedgerKind, Scan, ScanError, ScanStatus, StoreError};
 use crate::target::Kind;
 
 /// A scan a customer asks for, already validated.
@@ -28,9 +28,15 @@ pub enum Admission {
 /// How a scan ended, as the worker reports it.
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    Completed { result_json: String },
+    Completed {
+        result_json: String,
+    },
     /// `refund` is true when the failure is the engine's own fault, not the target's.
-    Failed { code: String, message: String, refund: bool },
+    Failed {
+        code: String,
+        message: String,
+        refund: bool,
+    },
 }
 
 fn tier_of<'c>(config: &'c Config, customer: &Customer) -> Result<&'c Tier, StoreError> {
@@ -43,7 +49,8 @@ fn tier_of<'c>(config: &'c Config, customer: &Customer) -> Result<&'c Tier, Stor
 }
 
 fn load_customer(tx: &WriteTx, name: &str) -> Result<Customer, StoreError> {
-    tx.customer(name)?.ok_or_else(|| StoreError::Aborted(format!("no customer {name:?}")))
+    tx.customer(name)?
+        .ok_or_else(|| StoreError::Aborted(format!("no customer {name:?}")))
 }
 
 /// Admits all of `submissions` or none: checks in-flight, hour, day and balance for the
@@ -107,7 +114,9 @@ pub fn admit(
 /// Marks a scan running. Returns it, or `None` if it is unknown or already done (a scan
 /// put back on the queue twice after a restart is run once).
 pub fn start(tx: &mut WriteTx, scan_id: &str, now_ms: i64) -> Result<Option<Scan>, StoreError> {
-    let Some(mut scan) = tx.scan(scan_id)? else { return Ok(None) };
+    let Some(mut scan) = tx.scan(scan_id)? else {
+        return Ok(None);
+    };
     if scan.status.is_done() {
         return Ok(None);
     }
@@ -126,7 +135,9 @@ pub fn finish(
     outcome: Outcome,
     now_ms: i64,
 ) -> Result<Option<Scan>, StoreError> {
-    let Some(mut scan) = tx.scan(scan_id)? else { return Ok(None) };
+    let Some(mut scan) = tx.scan(scan_id)? else {
+        return Ok(None);
+    };
     if scan.status.is_done() {
         return Ok(None);
     }
@@ -138,7 +149,11 @@ pub fn finish(
             scan.status = ScanStatus::Completed;
             scan.result_json = Some(result_json);
         }
-        Outcome::Failed { code, message, refund } => {
+        Outcome::Failed {
+            code,
+            message,
+            refund,
+        } => {
             scan.status = ScanStatus::Failed;
             scan.error = Some(ScanError { code, message });
             if refund {

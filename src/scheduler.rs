@@ -140,7 +140,10 @@ impl Scheduler {
     pub fn progress(&self, scan_id: &str) -> Option<(u32, u32)> {
         let map = self.progress.lock().unwrap_or_else(|p| p.into_inner());
         map.get(scan_id).map(|p| {
-            (p.done.load(Ordering::Relaxed), p.total.load(Ordering::Relaxed))
+            (
+                p.done.load(Ordering::Relaxed),
+                p.total.load(Ordering::Relaxed),
+            )
         })
     }
 
@@ -202,7 +205,11 @@ impl Scheduler {
     async fn run_scan(&self, scan_id: &str) {
         let now = self.clock.now_ms();
         let id = scan_id.to_string();
-        let scan = match self.writer.write(move |tx| scans::start(tx, &id, now)).await {
+        let scan = match self
+            .writer
+            .write(move |tx| scans::start(tx, &id, now))
+            .await
+        {
             Ok(Some(scan)) => scan,
             Ok(None) => return,
             Err(e) => {
@@ -212,9 +219,12 @@ impl Scheduler {
             }
         };
         let progress = Arc::new(Progress::default());
-        self.progress_map().insert(scan_id.to_string(), Arc::clone(&progress));
+        self.progress_map()
+            .insert(scan_id.to_string(), Arc::clone(&progress));
         let started = Instant::now();
-        let outcome = self.run_engine(&scan.target, &scan.kind, &scan.lang, &progress).await;
+        let outcome = self
+            .run_engine(&scan.target, &scan.kind, &scan.lang, &progress)
+            .await;
         let secs = started.elapsed().as_secs_f64();
         {
             let mut durations = self.durations.lock().unwrap_or_else(|p| p.into_inner());
@@ -232,7 +242,13 @@ impl Scheduler {
         self.progress.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    async fn run_engine(&self, target: &str, kind: &str, lang: &str, progress: &Arc<Progress>) -> Outcome {
+    async fn run_engine(
+        &self,
+        target: &str,
+        kind: &str,
+        lang: &str,
+        progress: &Arc<Progress>,
+    ) -> Outcome {
         let Some(kind) = Kind::parse(kind) else {
             return Outcome::Failed {
                 code: "engine_error".to_string(),
@@ -240,15 +256,25 @@ impl Scheduler {
                 refund: true,
             };
         };
-        let input = ScanInput { target: target.to_string(), kind, lang: lang.to_string() };
+        let input = ScanInput {
+            target: target.to_string(),
+            kind,
+            lang: lang.to_string(),
+        };
         let engine = Arc::clone(&self.engine);
         let progress = Arc::clone(progress);
         let task = tokio::spawn(async move {
             let dossier = engine.run(input, &progress).await;
             let all_failed = !dossier.recipes.is_empty()
-                && dossier.recipes.iter().all(|r| r.status == RecipeStatus::Error);
+                && dossier
+                    .recipes
+                    .iter()
+                    .all(|r| r.status == RecipeStatus::Error);
             if all_failed {
-                let notes = dossier.recipes.iter().map(|r| format!("{}: {}", r.name, r.note));
+                let notes = dossier
+                    .recipes
+                    .iter()
+                    .map(|r| format!("{}: {}", r.name, r.note));
                 return Ok(Err(notes.collect::<Vec<String>>()));
             }
             serde_json::to_string(&dossier).map(Ok)
@@ -282,10 +308,15 @@ impl Scheduler {
             let id = scan_id.to_string();
             let outcome = outcome.clone();
             let now = self.clock.now_ms();
-            match self.writer.write(move |tx| scans::finish(tx, &id, outcome, now)).await {
+            match self
+                .writer
+                .write(move |tx| scans::finish(tx, &id, outcome, now))
+                .await
+            {
                 Ok(_) => return,
                 Err(e) => {
-                    tracing::error!(scan_id = %scan_id, attempt, error = %e, "cannot record a result");
+                    tracing::error!(scan_id = %scan_id, attempt, error = %e,
+                        "cannot record a result");
                     tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
                 }
             }

@@ -45,7 +45,10 @@ impl std::fmt::Display for TargetError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TargetError::TooShort => {
-                write!(f, "target must be at least {MIN_TARGET_CHARS} characters long")
+                write!(
+                    f,
+                    "target must be at least {MIN_TARGET_CHARS} characters long"
+                )
             }
             TargetError::Invalid(message) => write!(f, "{message}"),
         }
@@ -83,15 +86,26 @@ pub fn validate(raw: &str, kind: Kind) -> Result<String, TargetError> {
         )));
     }
     if target.chars().any(char::is_control) {
-        return Err(TargetError::Invalid("target contains control characters".to_string()));
+        return Err(TargetError::Invalid(
+            "target contains control characters".to_string(),
+        ));
     }
     let checked = match kind {
-        Kind::Email => crate::email::analyse(target).map(|_| ()).map_err(|e| e.to_string()),
-        Kind::Phone => crate::phone::analyse(target, None).map(|_| ()).map_err(|e| e.to_string()),
-        Kind::Username => crate::username::analyse(target).map(|_| ()).map_err(|e| e.to_string()),
+        Kind::Email => crate::email::analyse(target)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Kind::Phone => crate::phone::analyse(target, None)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Kind::Username => crate::username::analyse(target)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
     };
     checked.map_err(|message| {
-        TargetError::Invalid(format!("target is not a valid {}: {message}", kind.as_str()))
+        TargetError::Invalid(format!(
+            "target is not a valid {}: {message}",
+            kind.as_str()
+        ))
     })?;
     Ok(target.to_string())
 }
@@ -112,9 +126,18 @@ mod tests {
 
     #[test]
     fn short_and_oversized_targets_are_refused() {
-        assert_eq!(validate("  ab  ", Kind::Username), Err(TargetError::TooShort));
+        assert_eq!(
+            validate("  ab  ", Kind::Username),
+            Err(TargetError::TooShort)
+        );
         let long = "a".repeat(10_000);
-        assert!(matches!(validate(&long, Kind::Username), Err(TargetError::Invalid(_))));
-        assert!(matches!(validate("ab\u{7}cd", Kind::Username), Err(TargetError::Invalid(_))));
+        assert!(matches!(
+            validate(&long, Kind::Username),
+            Err(TargetError::Invalid(_))
+        ));
+        assert!(matches!(
+            validate("ab\u{7}cd", Kind::Username),
+            Err(TargetError::Invalid(_))
+        ));
     }
 }

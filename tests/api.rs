@@ -19,12 +19,25 @@ fn a_submitted_email_scan_is_queued_then_completed_with_a_full_dossier() {
     assert_eq!(body["kind"], "email");
     let scan_id = body["scan_id"].as_str().unwrap();
     assert!(scan_id.starts_with("req-"));
-    assert_eq!(body["poll_url"], format!("{BASE_URL}/api/v1/scan/{scan_id}"));
+    assert_eq!(
+        body["poll_url"],
+        format!("{BASE_URL}/api/v1/scan/{scan_id}")
+    );
     assert_eq!(body["recipes_to_run"], 2);
     assert!(body["eta_seconds"].as_u64().unwrap() >= 1);
     assert!(accepted.header("x-request-id").is_some());
-    assert!(accepted.header("ratelimit-policy").unwrap().contains("\"hour\";q=100;w=3600"));
-    assert!(accepted.header("ratelimit").unwrap().contains("\"hour\";r=99;"));
+    assert!(
+        accepted
+            .header("ratelimit-policy")
+            .unwrap()
+            .contains("\"hour\";q=100;w=3600")
+    );
+    assert!(
+        accepted
+            .header("ratelimit")
+            .unwrap()
+            .contains("\"hour\";r=99;")
+    );
 
     let done = server.wait_done(&key, scan_id);
     assert_eq!(done.status, 200);
@@ -32,15 +45,34 @@ fn a_submitted_email_scan_is_queued_then_completed_with_a_full_dossier() {
     assert_eq!(done.body["target"], "John.Doe+news@Gmail.com");
     assert!(done.body["completed_at"].as_str().unwrap().ends_with('Z'));
     let result = &done.body["result"];
-    for field in ["risk", "counts", "profiles", "contacts", "breaches", "phone_profile",
-                  "ai_summary", "artifacts", "recipes"] {
-        assert!(result.get(field).is_some(), "result lacks {field}: {result}");
+    for field in [
+        "risk",
+        "counts",
+        "profiles",
+        "contacts",
+        "breaches",
+        "phone_profile",
+        "ai_summary",
+        "artifacts",
+        "recipes",
+    ] {
+        assert!(
+            result.get(field).is_some(),
+            "result lacks {field}: {result}"
+        );
     }
-    assert_eq!(result["artifacts"], json!({"pdf": null, "person_card": null}));
+    assert_eq!(
+        result["artifacts"],
+        json!({"pdf": null, "person_card": null})
+    );
     assert_eq!(result["breaches"], json!([]));
     assert_eq!(result["counts"]["cases"], 2);
-    let codes: Vec<&str> =
-        result["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> = result["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
     assert!(codes.contains(&"email.plus_tag"), "{codes:?}");
     assert!(codes.contains(&"email.free_mail"), "{codes:?}");
     assert!(result["ai_summary"].as_str().unwrap().contains("gmail.com"));
@@ -109,20 +141,49 @@ fn every_error_code_of_the_contract_has_its_status() {
     let cases = [
         (scan(r#"{"target":"ab"}"#), 400, "target_too_short"),
         (scan(r#"{"target":"not@an@email"}"#), 400, "invalid_target"),
-        (scan(r#"{"target":"johndoe","kind":"fax"}"#), 400, "invalid_kind"),
-        (scan(r#"{"target":"johndoe","lang":"xx"}"#), 400, "invalid_lang"),
+        (
+            scan(r#"{"target":"johndoe","kind":"fax"}"#),
+            400,
+            "invalid_kind",
+        ),
+        (
+            scan(r#"{"target":"johndoe","lang":"xx"}"#),
+            400,
+            "invalid_lang",
+        ),
         (scan(r#"{"target":"#), 400, "invalid_json"),
         (scan(r#"{"target":42}"#), 400, "invalid_json"),
         (scan(r#"["johndoe"]"#), 400, "invalid_json"),
         (scan(""), 400, "invalid_json"),
-        (scan(&format!(r#"{{"target":"{}"}}"#, "a".repeat(70_000))), 413, "payload_too_large"),
-        (server.post("/api/v1/scan", None, r#"{"target":"johndoe"}"#), 401, "unauthorized"),
-        (server.post("/api/v1/scan", Some("skopio_live_unknownkey"), "{}"), 401, "invalid_token"),
+        (
+            scan(&format!(r#"{{"target":"{}"}}"#, "a".repeat(70_000))),
+            413,
+            "payload_too_large",
+        ),
+        (
+            server.post("/api/v1/scan", None, r#"{"target":"johndoe"}"#),
+            401,
+            "unauthorized",
+        ),
+        (
+            server.post("/api/v1/scan", Some("skopio_live_unknownkey"), "{}"),
+            401,
+            "invalid_token",
+        ),
         (server.get("/api/v1/nothing", Some(&key)), 404, "not_found"),
-        (server.get("/api/v1/scan", Some(&key)), 405, "method_not_allowed"),
+        (
+            server.get("/api/v1/scan", Some(&key)),
+            405,
+            "method_not_allowed",
+        ),
     ];
     for (answer, status, code) in cases {
-        assert_eq!((answer.status, answer.error()), (status, code), "{:?}", answer.body);
+        assert_eq!(
+            (answer.status, answer.error()),
+            (status, code),
+            "{:?}",
+            answer.body
+        );
         assert_eq!(answer.body["ok"], false);
         assert!(answer.body["message"].as_str().unwrap().len() > 10);
     }
@@ -138,15 +199,20 @@ fn every_error_code_of_the_contract_has_its_status() {
 fn malformed_auth_headers_are_unauthorized_and_revoked_keys_invalid() {
     let server = TestServer::start("");
     let key = server.key("acme", "pro", 1);
-    let listed = server.admin(skopio::accounts::Request::KeysList { customer: None }).unwrap();
+    let listed = server
+        .admin(skopio::accounts::Request::KeysList { customer: None })
+        .unwrap();
     let key_id = listed[0]["key_id"].as_str().unwrap().to_string();
     let bad = server.raw(
-        b"GET /api/v1/account HTTP/1.1\r\nHost: x\r\nAuthorization: Basic Zm9v\r\nConnection: close\r\n\r\n",
+        b"GET /api/v1/account HTTP/1.1\r\nHost: x\r\nAuthorization: Basic Zm9v\r\n\
+          Connection: close\r\n\r\n",
     );
     assert!(bad.starts_with("HTTP/1.1 401"), "{bad}");
     assert!(bad.contains("\"unauthorized\""));
     assert_eq!(server.get("/api/v1/account", Some(&key)).status, 200);
-    server.admin(skopio::accounts::Request::KeysRevoke { key_id }).unwrap();
+    server
+        .admin(skopio::accounts::Request::KeysRevoke { key_id })
+        .unwrap();
     let revoked = server.get("/api/v1/account", Some(&key));
     assert_eq!((revoked.status, revoked.error()), (401, "invalid_token"));
 }
@@ -190,7 +256,11 @@ fn hostile_targets_are_refused_cleanly() {
         "  2 22#:".to_string(),
     ];
     for target in hostile {
-        let answer = server.post("/api/v1/scan", Some(&key), &json!({ "target": target }).to_string());
+        let answer = server.post(
+            "/api/v1/scan",
+            Some(&key),
+            &json!({ "target": target }).to_string(),
+        );
         assert_eq!(answer.status, 400, "{target:?} → {:?}", answer.body);
         assert!(answer.error() == "invalid_target" || answer.error() == "target_too_short");
     }
@@ -201,10 +271,9 @@ fn hostile_targets_are_refused_cleanly() {
 fn broken_http_gets_an_answer_and_the_server_keeps_serving() {
     let server = TestServer::start("");
     let key = server.key("acme", "pro", 3);
-    let auth = format!("Authorization: Bearer {key}\r\n");
+    let head = format!("POST /api/v1/scan HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n");
     let non_utf8 = [
-        format!("POST /api/v1/scan HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: 4\r\nConnection: close\r\n\r\n")
-            .into_bytes(),
+        format!("{head}Content-Length: 4\r\nConnection: close\r\n\r\n").into_bytes(),
         vec![0xff, 0xfe, 0x7b, 0x7d],
     ]
     .concat();
@@ -212,16 +281,13 @@ fn broken_http_gets_an_answer_and_the_server_keeps_serving() {
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(answer.contains("invalid_json"));
 
-    let oversized_declared = format!(
-        "POST /api/v1/scan HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: 10000000\r\nConnection: close\r\n\r\n{{"
-    );
+    let oversized_declared =
+        format!("{head}Content-Length: 10000000\r\nConnection: close\r\n\r\n{{");
     let answer = server.raw(oversized_declared.as_bytes());
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
 
-    let mut chunked = format!(
-        "POST /api/v1/scan HTTP/1.1\r\nHost: x\r\n{auth}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-    )
-    .into_bytes();
+    let mut chunked =
+        format!("{head}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n").into_bytes();
     for _ in 0..20 {
         chunked.extend_from_slice(format!("1000\r\n{}\r\n", "x".repeat(4096)).as_bytes());
     }
@@ -229,10 +295,15 @@ fn broken_http_gets_an_answer_and_the_server_keeps_serving() {
     let answer = server.raw(&chunked);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
 
-    let garbage = server.raw(b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03 not http at all\r\n\r\n");
-    assert!(garbage.is_empty() || garbage.starts_with("HTTP/1.1 400"), "{garbage}");
+    let garbage =
+        server.raw(b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03 not http at all\r\n\r\n");
+    assert!(
+        garbage.is_empty() || garbage.starts_with("HTTP/1.1 400"),
+        "{garbage}"
+    );
 
-    let wrong_method = server.raw(b"DELETE /api/v1/account HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let wrong_method =
+        server.raw(b"DELETE /api/v1/account HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assert!(wrong_method.starts_with("HTTP/1.1 405"), "{wrong_method}");
     assert!(wrong_method.to_ascii_lowercase().contains("allow: get"));
 
@@ -246,13 +317,18 @@ fn a_client_that_never_finishes_its_headers_is_cut_off_without_blocking_others()
     let server = TestServer::start("");
     let started = std::time::Instant::now();
     let mut slow = std::net::TcpStream::connect(server.addr).unwrap();
-    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .unwrap();
     // Others are served while the slow client dawdles.
     assert_eq!(server.get("/healthz", None).status, 200);
-    slow.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
     let mut rest = Vec::new();
     let _ = slow.read_to_end(&mut rest);
     let waited = started.elapsed();
-    assert!(waited < std::time::Duration::from_secs(25), "held for {waited:?}");
+    assert!(
+        waited < std::time::Duration::from_secs(25),
+        "held for {waited:?}"
+    );
     assert_eq!(server.get("/healthz", None).status, 200);
 }

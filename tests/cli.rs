@@ -10,7 +10,14 @@ fn operator_commands_work_while_the_server_runs() {
     let appliance = Appliance::new("");
     let (mut server, addr) = appliance.serve();
     let created = appliance.json(&[
-        "keys", "create", "--customer", "acme", "--tier", "business", "--credits", "100",
+        "keys",
+        "create",
+        "--customer",
+        "acme",
+        "--tier",
+        "business",
+        "--credits",
+        "100",
     ]);
     let key = created["key"].as_str().unwrap().to_string();
     assert!(key.starts_with("skopio_live_") && key.len() >= 12 + 32);
@@ -25,7 +32,10 @@ fn operator_commands_work_while_the_server_runs() {
 
     let listed = appliance.json(&["keys", "list"]);
     assert_eq!(listed[0]["key_id"], key_id.as_str());
-    assert!(!listed.to_string().contains(&key), "keys list never shows a key");
+    assert!(
+        !listed.to_string().contains(&key),
+        "keys list never shows a key"
+    );
 
     let credited = appliance.json(&["credits", "add", "acme", "25"]);
     assert_eq!(credited["balance"], 125);
@@ -38,13 +48,20 @@ fn operator_commands_work_while_the_server_runs() {
     let customers = appliance.json(&["customers", "list"]);
     assert_eq!(customers[0]["name"], "acme");
     let shown = appliance.json(&["customers", "show", "acme"]);
-    let kinds: Vec<&str> =
-        shown["ledger"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = shown["ledger"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["top_up", "top_up"]);
 
     let human = appliance.run(&["customers", "show", "acme"]);
     let human = String::from_utf8(human.stdout).unwrap();
-    assert!(human.contains("Customer acme: tier enterprise, balance 125"), "{human}");
+    assert!(
+        human.contains("Customer acme: tier enterprise, balance 125"),
+        "{human}"
+    );
     assert!(human.contains("Ledger:"));
 
     let refused = appliance.run(&["customers", "set-tier", "acme", "platinum"]);
@@ -57,12 +74,18 @@ fn operator_commands_work_while_the_server_runs() {
 
     appliance.json(&["keys", "revoke", &key_id]);
     let (status, body) = get_json(&agent, &format!("http://{addr}/api/v1/account"), &key);
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_token")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_token"))
+    );
 
     server.kill().unwrap();
     let _ = server.wait();
     let db = appliance.data_dir().join("skopio.redb");
-    assert!(!file_contains(&db, key.as_bytes()), "the plaintext key reached the database");
+    assert!(
+        !file_contains(&db, key.as_bytes()),
+        "the plaintext key reached the database"
+    );
 }
 
 #[test]
@@ -82,7 +105,11 @@ fn operator_commands_open_the_database_when_no_server_runs() {
 fn scan_prints_a_dossier_without_a_server() {
     let appliance = Appliance::new("");
     let output = appliance.run(&["scan", "info@mailinator.com", "--json"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let dossier: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let factors: Vec<&str> = dossier["risk"]["factors"]
         .as_array()
@@ -108,4 +135,47 @@ fn a_second_server_on_the_same_data_directory_is_refused_clearly() {
     assert!(String::from_utf8_lossy(&second.stderr).contains("already open"));
     server.kill().unwrap();
     let _ = server.wait();
+}
+
+#[test]
+fn serve_runs_without_a_config_file_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let mut server = std::process::Command::new(binary::BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data_dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with("skopio listening on http://127.0.0.1:"),
+        "{line}"
+    );
+    assert!(data_dir.join("skopio.redb").exists());
+    assert!(data_dir.join("admin.sock").exists());
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = server.wait().unwrap();
+    assert!(status.success(), "serve exited with {status}");
+    assert!(
+        !data_dir.join("admin.sock").exists(),
+        "the socket is removed on shutdown"
+    );
+    // The database closed cleanly: an operator command opens it directly at once.
+    let listed = std::process::Command::new(binary::BIN)
+        .args(["customers", "list", "--json", "--data-dir"])
+        .arg(&data_dir)
+        .output()
+        .unwrap();
+    assert!(listed.status.success());
+    assert_eq!(String::from_utf8_lossy(&listed.stdout).trim(), "[]");
 }

@@ -11,15 +11,22 @@ use std::time::{Duration, Instant};
 use binary::{Appliance, agent, get_json};
 use serde_json::json;
 
-const CONFIG: &str = "[engine]\nworkers = 1\n\
-                      [tiers.unlimited]\nday = 1000000\nhour = 1000000\ninflight = 1000000\nbulk = true\n";
+const CONFIG: &str = "[engine]\nworkers = 1\n[tiers.unlimited]\n\
+                      day = 1000000\nhour = 1000000\ninflight = 1000000\nbulk = true\n";
 
 #[test]
 fn scans_acknowledged_before_a_kill_9_complete_after_restart_charged_once() {
     let appliance = Appliance::new(CONFIG);
     let (mut server, addr) = appliance.serve();
     let created = appliance.json(&[
-        "keys", "create", "--customer", "acme", "--tier", "unlimited", "--credits", "100000",
+        "keys",
+        "create",
+        "--customer",
+        "acme",
+        "--tier",
+        "unlimited",
+        "--credits",
+        "100000",
     ]);
     let key = created["key"].as_str().unwrap().to_string();
 
@@ -27,7 +34,8 @@ fn scans_acknowledged_before_a_kill_9_complete_after_restart_charged_once() {
     let stop = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..16)
         .map(|client| {
-            let (acknowledged, stop, key) = (Arc::clone(&acknowledged), Arc::clone(&stop), key.clone());
+            let (acknowledged, stop, key) =
+                (Arc::clone(&acknowledged), Arc::clone(&stop), key.clone());
             std::thread::spawn(move || {
                 let agent = agent();
                 let url = format!("http://{addr}/api/v1/scan");
@@ -63,7 +71,11 @@ fn scans_acknowledged_before_a_kill_9_complete_after_restart_charged_once() {
         client.join().unwrap();
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(acknowledged.len() >= 300, "only {} scans acknowledged", acknowledged.len());
+    assert!(
+        acknowledged.len() >= 300,
+        "only {} scans acknowledged",
+        acknowledged.len()
+    );
 
     let (mut server, addr) = appliance.serve();
     let agent = agent();
@@ -71,11 +83,17 @@ fn scans_acknowledged_before_a_kill_9_complete_after_restart_charged_once() {
     let ledger = shown["ledger"].as_array().unwrap();
     let mut debits: HashMap<String, usize> = HashMap::new();
     for entry in ledger.iter().filter(|e| e["kind"] == "debit") {
-        *debits.entry(entry["scan_id"].as_str().unwrap().to_string()).or_default() += 1;
+        *debits
+            .entry(entry["scan_id"].as_str().unwrap().to_string())
+            .or_default() += 1;
     }
     assert!(debits.values().all(|n| *n == 1), "a scan was charged twice");
     for id in &acknowledged {
-        assert_eq!(debits.get(id), Some(&1), "acknowledged scan {id} lost its debit");
+        assert_eq!(
+            debits.get(id),
+            Some(&1),
+            "acknowledged scan {id} lost its debit"
+        );
     }
     // Every charged scan (acknowledged or not: a commit can land as the kill hits) exists
     // and runs to completion after the restart.
@@ -90,10 +108,22 @@ fn scans_acknowledged_before_a_kill_9_complete_after_restart_charged_once() {
         });
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(pending.is_empty(), "{} scans never completed after restart", pending.len());
+    assert!(
+        pending.is_empty(),
+        "{} scans never completed after restart",
+        pending.len()
+    );
     let shown = appliance.json(&["customers", "show", "acme"]);
-    assert_eq!(shown["balance"].as_i64().unwrap(), 100_000 - charged.len() as i64);
-    let refunds = shown["ledger"].as_array().unwrap().iter().filter(|e| e["kind"] == "refund").count();
+    assert_eq!(
+        shown["balance"].as_i64().unwrap(),
+        100_000 - charged.len() as i64
+    );
+    let refunds = shown["ledger"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "refund")
+        .count();
     assert_eq!(refunds, 0);
     let account = get_json(&agent, &format!("http://{addr}/api/v1/account"), &key).1;
     assert_eq!(account["quota"]["inflight"]["used"], 0);

@@ -49,7 +49,8 @@ fn burst(server: &Arc<TestServer>, key: &str, n: usize) -> Vec<(u16, String)> {
     handles.into_iter().map(|h| h.join().unwrap()).collect()
 }
 
-const UNLIMITED: &str = "[tiers.unlimited]\nday = 100000\nhour = 100000\ninflight = 100000\nbulk = true\n";
+const UNLIMITED: &str =
+    "[tiers.unlimited]\nday = 100000\nhour = 100000\ninflight = 100000\nbulk = true\n";
 
 #[test]
 fn a_balance_of_n_admits_exactly_n_of_n_plus_50_simultaneous_scans() {
@@ -57,19 +58,31 @@ fn a_balance_of_n_admits_exactly_n_of_n_plus_50_simultaneous_scans() {
     let key = server.key("acme", "unlimited", 40);
     let answers = burst(&server, &key, 90);
     let accepted = answers.iter().filter(|(s, _)| *s == 202).count();
-    let broke = answers.iter().filter(|(s, e)| *s == 402 && e == "insufficient_balance").count();
+    let broke = answers
+        .iter()
+        .filter(|(s, e)| *s == 402 && e == "insufficient_balance")
+        .count();
     assert_eq!((accepted, broke), (40, 50), "{answers:?}");
     assert_eq!(server.balance("acme"), 0);
-    let shown = server.admin(skopio::accounts::Request::CustomersShow { name: "acme".into() });
+    let shown = server.admin(skopio::accounts::Request::CustomersShow {
+        name: "acme".into(),
+    });
     let ledger = shown.unwrap()["ledger"].as_array().unwrap().clone();
     let debits = ledger.iter().filter(|e| e["kind"] == "debit").count();
     assert_eq!(debits, 40);
-    assert!(ledger.iter().all(|e| e["balance_after"].as_i64().unwrap() >= 0));
+    assert!(
+        ledger
+            .iter()
+            .all(|e| e["balance_after"].as_i64().unwrap() >= 0)
+    );
 }
 
 #[test]
 fn on_a_standard_tier_every_refusal_is_a_402_or_429_and_costs_nothing() {
-    let options = options_with(vec![Arc::new(Slow(Duration::from_millis(300)))], skopio::clock::system());
+    let options = options_with(
+        vec![Arc::new(Slow(Duration::from_millis(300)))],
+        skopio::clock::system(),
+    );
     let server = Arc::new(TestServer::start_with("", options));
     let key = server.key("acme", "business", 30);
     let answers = burst(&server, &key, 60);
@@ -79,29 +92,47 @@ fn on_a_standard_tier_every_refusal_is_a_402_or_429_and_costs_nothing() {
             (status, error.as_str()),
             (202, _)
                 | (402, "insufficient_balance")
-                | (429, "rate_limit_inflight" | "rate_limit_hour" | "rate_limit_day")
+                | (
+                    429,
+                    "rate_limit_inflight" | "rate_limit_hour" | "rate_limit_day"
+                )
         );
         assert!(allowed, "unexpected answer {status} {error}");
     }
-    assert!(accepted >= 1 && accepted <= 10, "business allows 10 in flight, got {accepted}");
+    assert!(
+        accepted >= 1 && accepted <= 10,
+        "business allows 10 in flight, got {accepted}"
+    );
     assert_eq!(server.balance("acme"), 30 - accepted);
 }
 
 #[test]
 fn no_more_than_the_inflight_limit_is_ever_queued_or_running() {
-    let options = options_with(vec![Arc::new(Slow(Duration::from_secs(2)))], skopio::clock::system());
+    let options = options_with(
+        vec![Arc::new(Slow(Duration::from_secs(2)))],
+        skopio::clock::system(),
+    );
     let server = Arc::new(TestServer::start_with("", options));
     let key = server.key("acme", "pro", 100);
     let answers = burst(&server, &key, 20);
     let accepted = answers.iter().filter(|(s, _)| *s == 202).count();
-    let inflight_refusals =
-        answers.iter().filter(|(s, e)| *s == 429 && e == "rate_limit_inflight").count();
+    let inflight_refusals = answers
+        .iter()
+        .filter(|(s, e)| *s == 429 && e == "rate_limit_inflight")
+        .count();
     assert_eq!((accepted, inflight_refusals), (3, 17));
     let account = server.get("/api/v1/account", Some(&key));
     assert_eq!(account.body["quota"]["inflight"]["used"], 3);
     let refused = server.submit(&key, "another");
     assert_eq!(refused.status, 429);
-    assert!(refused.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
+    assert!(
+        refused
+            .header("retry-after")
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
     assert_eq!(server.balance("acme"), 97);
 }
 
@@ -111,7 +142,10 @@ fn the_hour_window_is_a_fixed_utc_hour_that_survives_a_restart() {
     let clock = ManualClock::new(1_796_295_540_000);
     let shared: SharedClock = clock.clone();
     let extra = "[tiers.tiny]\nday = 10\nhour = 2\ninflight = 5\nbulk = false\n";
-    let server = TestServer::start_with(extra, options_with(vec![Arc::new(Slow(Duration::ZERO))], shared.clone()));
+    let server = TestServer::start_with(
+        extra,
+        options_with(vec![Arc::new(Slow(Duration::ZERO))], shared.clone()),
+    );
     let key = server.key("acme", "tiny", 10);
     assert_eq!(server.submit(&key, "first").status, 202);
     assert_eq!(server.submit(&key, "second").status, 202);
@@ -119,13 +153,26 @@ fn the_hour_window_is_a_fixed_utc_hour_that_survives_a_restart() {
     assert_eq!((refused.status, refused.error()), (429, "rate_limit_hour"));
     assert_eq!(refused.header("retry-after"), Some("60"));
     assert_eq!(refused.body["retry_after"], 60);
-    assert!(refused.header("ratelimit").unwrap().starts_with("\"hour\";r=0;t=60"));
+    assert!(
+        refused
+            .header("ratelimit")
+            .unwrap()
+            .starts_with("\"hour\";r=0;t=60")
+    );
 
     let server = server.restart(options_with(vec![Arc::new(Slow(Duration::ZERO))], shared));
     let still = server.submit(&key, "third");
-    assert_eq!((still.status, still.error()), (429, "rate_limit_hour"), "the count survived");
+    assert_eq!(
+        (still.status, still.error()),
+        (429, "rate_limit_hour"),
+        "the count survived"
+    );
     clock.advance_ms(60_000);
-    assert_eq!(server.submit(&key, "third").status, 202, "a new hour began at :00");
+    assert_eq!(
+        server.submit(&key, "third").status,
+        202,
+        "a new hour began at :00"
+    );
     assert_eq!(server.balance("acme"), 7);
     clock.advance_ms(HOUR_MS * 30);
 }
@@ -136,7 +183,10 @@ fn the_day_window_refuses_with_the_seconds_to_midnight_utc() {
     let clock = ManualClock::new(1_796_338_800_000);
     let shared: SharedClock = clock.clone();
     let extra = "[tiers.daily]\nday = 1\nhour = 10\ninflight = 5\nbulk = false\n";
-    let server = TestServer::start_with(extra, options_with(vec![Arc::new(Slow(Duration::ZERO))], shared));
+    let server = TestServer::start_with(
+        extra,
+        options_with(vec![Arc::new(Slow(Duration::ZERO))], shared),
+    );
     let key = server.key("acme", "daily", 10);
     assert_eq!(server.submit(&key, "first").status, 202);
     let refused = server.submit(&key, "second");
@@ -148,15 +198,27 @@ fn the_day_window_refuses_with_the_seconds_to_midnight_utc() {
 
 #[test]
 fn a_full_queue_refuses_with_engine_submit_failed_and_charges_nothing() {
-    let options = options_with(vec![Arc::new(Slow(Duration::from_secs(3)))], skopio::clock::system());
+    let options = options_with(
+        vec![Arc::new(Slow(Duration::from_secs(3)))],
+        skopio::clock::system(),
+    );
     let extra = format!("[engine]\nworkers = 1\nqueue_capacity = 2\n{UNLIMITED}");
     let server = TestServer::start_with(&extra, options);
     let key = server.key("acme", "unlimited", 10);
-    let statuses: Vec<u16> = (0..5).map(|i| server.submit(&key, &format!("user{i}")).status).collect();
+    let statuses: Vec<u16> = (0..5)
+        .map(|i| server.submit(&key, &format!("user{i}")).status)
+        .collect();
     // One running, two queued, then the queue is full.
-    assert_eq!(statuses.iter().filter(|s| **s == 202).count(), 3, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 202).count(),
+        3,
+        "{statuses:?}"
+    );
     let refused = server.submit(&key, "overflow");
-    assert_eq!((refused.status, refused.error()), (502, "engine_submit_failed"));
+    assert_eq!(
+        (refused.status, refused.error()),
+        (502, "engine_submit_failed")
+    );
     assert_eq!(refused.header("retry-after"), Some("30"));
     assert_eq!(server.balance("acme"), 7);
 }

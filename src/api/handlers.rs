@@ -60,16 +60,19 @@ fn parse_scan_request(body: &[u8]) -> Result<ScanRequest, ApiError> {
                 .to_string(),
         ));
     }
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::InvalidJson(format!("The request body is not valid JSON: {e}."))
-    })?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::InvalidJson(format!("The request body is not valid JSON: {e}.")))?;
     let Value::Object(mut fields) = value else {
-        return Err(ApiError::InvalidJson("The request body must be a JSON object.".to_string()));
+        return Err(ApiError::InvalidJson(
+            "The request body must be a JSON object.".to_string(),
+        ));
     };
     let optional = |fields: &mut Map<String, Value>, name: &str| match fields.remove(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(ApiError::InvalidJson(format!("\"{name}\" must be a string."))),
+        Some(_) => Err(ApiError::InvalidJson(format!(
+            "\"{name}\" must be a string."
+        ))),
     };
     let target = match optional(&mut fields, "target")? {
         Some(target) => target,
@@ -84,7 +87,11 @@ fn parse_scan_request(body: &[u8]) -> Result<ScanRequest, ApiError> {
     Ok(ScanRequest { target, kind, lang })
 }
 
-pub async fn submit(app: &Arc<App>, caller: &Caller, request: Request<Incoming>) -> Result<Reply, ApiError> {
+pub async fn submit(
+    app: &Arc<App>,
+    caller: &Caller,
+    request: Request<Incoming>,
+) -> Result<Reply, ApiError> {
     let body = read_body(request, app.config.server.max_body_bytes).await?;
     let request = parse_scan_request(&body)?;
     let kind = match request.kind.as_deref() {
@@ -105,9 +112,9 @@ pub async fn submit(app: &Arc<App>, caller: &Caller, request: Request<Incoming>)
     // Validation is pure computation on at most `MAX_TARGET_CHARS` characters, so it runs
     // right here rather than paying a hand-off to another thread.
     let target = target::validate(&request.target, kind).map_err(|e| match e {
-            TargetError::TooShort => ApiError::TargetTooShort(format!("The {e}.")),
-            TargetError::Invalid(message) => ApiError::InvalidTarget(format!("The {message}.")),
-        })?;
+        TargetError::TooShort => ApiError::TargetTooShort(format!("The {e}.")),
+        TargetError::Invalid(message) => ApiError::InvalidTarget(format!("The {message}.")),
+    })?;
     let recipes = app.scheduler.engine().plan(kind);
     let Some(reservation) = app.scheduler.reserve(1) else {
         return Err(ApiError::EngineSubmitFailed);
@@ -142,8 +149,12 @@ pub async fn submit(app: &Arc<App>, caller: &Caller, request: Request<Incoming>)
                     let retry_after = app.scheduler.mean_scan_secs().ceil().max(1.0) as u64;
                     ApiError::RateLimitInflight { limit, retry_after }
                 }
-                Refusal::Hour { limit, retry_after } => ApiError::RateLimitHour { limit, retry_after },
-                Refusal::Day { limit, retry_after } => ApiError::RateLimitDay { limit, retry_after },
+                Refusal::Hour { limit, retry_after } => {
+                    ApiError::RateLimitHour { limit, retry_after }
+                }
+                Refusal::Day { limit, retry_after } => {
+                    ApiError::RateLimitDay { limit, retry_after }
+                }
                 Refusal::Balance { balance } => ApiError::InsufficientBalance { balance },
             };
             return Ok(Reply::error(&error).with_quota(quota));
@@ -191,10 +202,16 @@ pub async fn poll(app: &Arc<App>, caller: &Caller, scan_id: String) -> Result<Re
     match scan.status {
         ScanStatus::Queued | ScanStatus::Running => {
             let (done, total) = match scan.status {
-                ScanStatus::Running => app.scheduler.progress(&scan.scan_id).unwrap_or((0, scan.recipes_total)),
+                ScanStatus::Running => app
+                    .scheduler
+                    .progress(&scan.scan_id)
+                    .unwrap_or((0, scan.recipes_total)),
                 _ => (0, scan.recipes_total),
             };
-            body.insert("progress".into(), json!({"recipes_done": done, "recipes_total": total}));
+            body.insert(
+                "progress".into(),
+                json!({"recipes_done": done, "recipes_total": total}),
+            );
         }
         ScanStatus::Completed => {
             body.insert("completed_at".into(), json!(scan.completed_ms.map(rfc3339)));
@@ -207,7 +224,10 @@ pub async fn poll(app: &Arc<App>, caller: &Caller, scan_id: String) -> Result<Re
         }
         ScanStatus::Failed => {
             body.insert("failed_at".into(), json!(scan.completed_ms.map(rfc3339)));
-            let error = scan.error.as_ref().map(|e| json!({"code": e.code, "message": e.message}));
+            let error = scan
+                .error
+                .as_ref()
+                .map(|e| json!({"code": e.code, "message": e.message}));
             body.insert("error".into(), error.unwrap_or(Value::Null));
         }
     }

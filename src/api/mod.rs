@@ -55,7 +55,13 @@ pub struct Reply {
 
 impl Reply {
     fn json(status: StatusCode, body: Value) -> Reply {
-        Reply { status, body, quota: None, retry_after: None, allow: None }
+        Reply {
+            status,
+            body,
+            quota: None,
+            retry_after: None,
+            allow: None,
+        }
     }
 
     fn error(error: &ApiError) -> Reply {
@@ -90,7 +96,10 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: watch::Re
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT).max_buf_size(64 * 1024);
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .max_buf_size(64 * 1024);
     loop {
         let permit = tokio::select! {
             permit = Arc::clone(&limit).acquire_owned() => match permit {
@@ -124,12 +133,19 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: watch::Re
         });
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN_DEADLINE, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(DRAIN_DEADLINE, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("connections still open at the shutdown deadline were closed");
     }
 }
 
-async fn handle(app: Arc<App>, peer: SocketAddr, request: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(
+    app: Arc<App>,
+    peer: SocketAddr,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let request_id = ids::request_id(app.clock.now_ms());
     let method = request.method().clone();
@@ -145,10 +161,13 @@ async fn handle(app: Arc<App>, peer: SocketAddr, request: Request<Incoming>) -> 
     let status = reply.status.as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let key_id = key_id.as_deref().unwrap_or("-");
+    let request_id_field = request_id.as_str();
     if status >= 500 {
-        tracing::warn!(%method, %path, status, latency_ms, request_id = %request_id, key_id, "request");
+        tracing::warn!(%method, %path, status, latency_ms, request_id = request_id_field, key_id,
+            "request");
     } else {
-        tracing::info!(%method, %path, status, latency_ms, request_id = %request_id, key_id, "request");
+        tracing::info!(%method, %path, status, latency_ms, request_id = request_id_field, key_id,
+            "request");
     }
     response(reply, &request_id)
 }
@@ -244,13 +263,22 @@ impl Endpoint {
     }
 }
 
-async fn route(app: Arc<App>, peer: SocketAddr, request: Request<Incoming>) -> (Reply, Option<String>) {
+async fn route(
+    app: Arc<App>,
+    peer: SocketAddr,
+    request: Request<Incoming>,
+) -> (Reply, Option<String>) {
     let Some(endpoint) = Endpoint::find(request.uri().path()) else {
         return (Reply::error(&ApiError::NotFound), None);
     };
     let allowed = endpoint.method();
-    if request.method() != allowed && !(allowed == Method::GET && request.method() == Method::HEAD) {
-        let allow = if allowed == Method::POST { "POST" } else { "GET, HEAD" };
+    if request.method() != allowed && !(allowed == Method::GET && request.method() == Method::HEAD)
+    {
+        let allow = if allowed == Method::POST {
+            "POST"
+        } else {
+            "GET, HEAD"
+        };
         return (Reply::error(&ApiError::MethodNotAllowed { allow }), None);
     }
     if !endpoint.needs_auth() {
@@ -285,14 +313,24 @@ async fn route(app: Arc<App>, peer: SocketAddr, request: Request<Incoming>) -> (
     (reply, key_id)
 }
 
-async fn authenticate(app: &Arc<App>, peer: SocketAddr, request: &Request<Incoming>) -> Result<Caller, ApiError> {
-    let header = request.headers().get(hyper::header::AUTHORIZATION).map(|v| v.as_bytes());
+async fn authenticate(
+    app: &Arc<App>,
+    peer: SocketAddr,
+    request: &Request<Incoming>,
+) -> Result<Caller, ApiError> {
+    let header = request
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .map(|v| v.as_bytes());
     let failure = match auth::bearer_token(header) {
         Err(AuthError::Unauthorized) => ApiError::Unauthorized,
         Err(AuthError::InvalidToken) => ApiError::InvalidToken,
         Ok(token) => {
             let token = token.to_string();
-            let found = app.store.read_async(move |tx| auth::lookup(tx, &token)).await;
+            let found = app
+                .store
+                .read_async(move |tx| auth::lookup(tx, &token))
+                .await;
             match found {
                 Ok(Ok((key, customer))) => {
                     let now = app.clock.now_ms();
@@ -301,7 +339,11 @@ async fn authenticate(app: &Arc<App>, peer: SocketAddr, request: &Request<Incomi
                         .tiers
                         .get(&customer.tier)
                         .map(|tier| crate::billing::state(&customer, tier, now));
-                    return Ok(Caller { key, customer, quota });
+                    return Ok(Caller {
+                        key,
+                        customer,
+                        quota,
+                    });
                 }
                 Ok(Err(_)) => ApiError::InvalidToken,
                 Err(e) => {
@@ -334,6 +376,8 @@ async fn read_body(request: Request<Incoming>, max_bytes: usize) -> Result<Bytes
         Err(_) => Err(ApiError::RequestTimeout),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large),
-        Ok(Err(_)) => Err(ApiError::InvalidJson("The request body could not be read.".to_string())),
+        Ok(Err(_)) => Err(ApiError::InvalidJson(
+            "The request body could not be read.".to_string(),
+        )),
     }
 }

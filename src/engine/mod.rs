@@ -108,16 +108,26 @@ impl Engine {
 
     /// The recipes a target of `kind` gets (the `recipes_to_run` of a 202).
     pub fn plan(&self, kind: Kind) -> Vec<&'static str> {
-        self.recipes.iter().filter(|r| r.applies_to(kind)).map(|r| r.name()).collect()
+        self.recipes
+            .iter()
+            .filter(|r| r.applies_to(kind))
+            .map(|r| r.name())
+            .collect()
     }
 
     /// Runs every applicable recipe and assembles the dossier. Never fails: whatever a
     /// recipe does, it ends up as a line of `recipes`.
     pub async fn run(&self, input: ScanInput, progress: &Progress) -> Dossier {
         let input = Arc::new(input);
-        let applicable: Vec<Arc<dyn Recipe>> =
-            self.recipes.iter().filter(|r| r.applies_to(input.kind)).cloned().collect();
-        progress.total.store(applicable.len() as u32, Ordering::Relaxed);
+        let applicable: Vec<Arc<dyn Recipe>> = self
+            .recipes
+            .iter()
+            .filter(|r| r.applies_to(input.kind))
+            .cloned()
+            .collect();
+        progress
+            .total
+            .store(applicable.len() as u32, Ordering::Relaxed);
         let mut tasks = tokio::task::JoinSet::new();
         for (idx, recipe) in applicable.iter().enumerate() {
             let recipe = Arc::clone(recipe);
@@ -136,7 +146,10 @@ impl Engine {
         }
         let runs = runs.into_iter().zip(&applicable).map(|(run, recipe)| {
             run.unwrap_or_else(|| {
-                (failed_run(recipe.name(), PANIC_NOTE.to_string(), 0), RecipeOutput::default())
+                (
+                    failed_run(recipe.name(), PANIC_NOTE.to_string(), 0),
+                    RecipeOutput::default(),
+                )
             })
         });
         assemble(&input, runs.collect())
@@ -144,7 +157,13 @@ impl Engine {
 }
 
 fn failed_run(name: &str, note: String, duration_ms: u64) -> RecipeRun {
-    RecipeRun { name: name.to_string(), status: RecipeStatus::Error, findings: 0, duration_ms, note }
+    RecipeRun {
+        name: name.to_string(),
+        status: RecipeStatus::Error,
+        findings: 0,
+        duration_ms,
+        note,
+    }
 }
 
 async fn run_one(
@@ -179,12 +198,18 @@ async fn run_one(
             };
             (run, output)
         }
-        Ok(Ok(Err(reason))) => (failed_run(name, reason, duration_ms), RecipeOutput::default()),
+        Ok(Ok(Err(reason))) => (
+            failed_run(name, reason, duration_ms),
+            RecipeOutput::default(),
+        ),
         Ok(Err(join)) => {
             if join.is_panic() {
                 tracing::warn!(recipe = name, "recipe panicked");
             }
-            (failed_run(name, PANIC_NOTE.to_string(), duration_ms), RecipeOutput::default())
+            (
+                failed_run(name, PANIC_NOTE.to_string(), duration_ms),
+                RecipeOutput::default(),
+            )
         }
         Err(_) => {
             task.abort();
@@ -226,13 +251,20 @@ fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier 
         recipe_runs.push(run);
     }
     for profile in profiles.verified.iter().chain(&profiles.weak) {
-        entities.insert(format!("account:{}:{}", profile.site, profile.username.to_lowercase()));
+        entities.insert(format!(
+            "account:{}:{}",
+            profile.site,
+            profile.username.to_lowercase()
+        ));
     }
     for contact in contacts.emails.iter().chain(&contacts.phones) {
         entities.insert(format!("contact:{}", contact.value.to_lowercase()));
     }
     let counts = Counts {
-        cases: recipe_runs.iter().filter(|r| r.status != RecipeStatus::Skipped).count() as u32,
+        cases: recipe_runs
+            .iter()
+            .filter(|r| r.status != RecipeStatus::Skipped)
+            .count() as u32,
         entities: entities.len() as u32,
         findings: findings.len() as u32,
     };

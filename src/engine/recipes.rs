@@ -10,12 +10,19 @@ use super::{Recipe, RecipeFuture, RecipeOutput, ScanInput, blocking};
 use crate::target::Kind;
 
 pub fn standard() -> Vec<Arc<dyn Recipe>> {
-    vec![Arc::new(EmailAddress), Arc::new(EmailDomain), Arc::new(PhoneAnalysis), Arc::new(UsernameRules)]
+    vec![
+        Arc::new(EmailAddress),
+        Arc::new(EmailDomain),
+        Arc::new(PhoneAnalysis),
+        Arc::new(UsernameRules),
+    ]
 }
 
 /// Findings of the email analysis that are about the domain, not the address's form.
-const DOMAIN_CODES: [&str; 5] = [
+const DOMAIN_CODES: [&str; 7] = [
     "email.registrable_domain",
+    "email.reserved_domain",
+    "email.subdomain_address",
     "email.disposable_domain",
     "email.free_mail",
     "email.corporate_domain",
@@ -38,11 +45,17 @@ impl Recipe for EmailAddress {
         blocking(move || {
             let analysis = crate::email::analyse(&input.target).map_err(|e| e.to_string())?;
             let mut output = RecipeOutput::default();
-            output.findings =
-                analysis.findings.into_iter().filter(|f| !DOMAIN_CODES.contains(&f.code.as_str())).collect();
-            let aliased = output.findings.iter().any(|f| {
-                matches!(f.code.as_str(), "email.plus_tag" | "email.provider_alias" | "email.provider_dots")
-            });
+            output.findings = analysis
+                .findings
+                .into_iter()
+                .filter(|f| !DOMAIN_CODES.contains(&f.code.as_str()))
+                .collect();
+            // A plus-tag or a disposable alias means the owner hands out throwaway variants
+            // of a main mailbox; Gmail's ignored dots or googlemail.com do not.
+            let aliased = output
+                .findings
+                .iter()
+                .any(|f| matches!(f.code.as_str(), "email.plus_tag" | "email.disposable_alias"));
             if aliased {
                 output.facts.push(("email.sub_address", "yes".to_string()));
             }
@@ -50,7 +63,9 @@ impl Recipe for EmailAddress {
                 "well-formed address; the provider delivers it to {}",
                 analysis.canonical
             );
-            output.entities.push(format!("email:{}", analysis.canonical));
+            output
+                .entities
+                .push(format!("email:{}", analysis.canonical));
             Ok(output)
         })
     }
@@ -73,9 +88,14 @@ impl Recipe for EmailDomain {
         blocking(move || {
             let analysis = crate::email::analyse(&input.target).map_err(|e| e.to_string())?;
             let mut output = RecipeOutput::default();
-            output.findings =
-                analysis.findings.into_iter().filter(|f| DOMAIN_CODES.contains(&f.code.as_str())).collect();
-            let domain = analysis.registrable_domain.unwrap_or(analysis.domain_unicode);
+            output.findings = analysis
+                .findings
+                .into_iter()
+                .filter(|f| DOMAIN_CODES.contains(&f.code.as_str()))
+                .collect();
+            let domain = analysis
+                .registrable_domain
+                .unwrap_or(analysis.domain_unicode);
             let class = analysis.domain_class.as_str();
             output.note = format!("{domain} is a {} domain", class.replace('_', "-"));
             output.entities.push(format!("domain:{domain}"));
@@ -105,7 +125,10 @@ impl Recipe for PhoneAnalysis {
         blocking(move || {
             let analysis = crate::phone::analyse(&input.target, None).map_err(|e| e.to_string())?;
             let profile = analysis.profile;
-            let mut output = RecipeOutput { findings: analysis.findings, ..RecipeOutput::default() };
+            let mut output = RecipeOutput {
+                findings: analysis.findings,
+                ..RecipeOutput::default()
+            };
             output.note = match profile.valid {
                 true => format!("valid {} number, {}", profile.line_type, profile.e164),
                 false => format!("not a valid number ({})", profile.e164),
@@ -140,11 +163,19 @@ impl Recipe for UsernameRules {
             let analysis = crate::username::analyse(&input.target).map_err(|e| e.to_string())?;
             let known = analysis.sites.len();
             let ok = analysis.sites.iter().filter(|s| s.satisfied).count();
-            let mut output = RecipeOutput { findings: analysis.findings, ..RecipeOutput::default() };
-            output.note = format!("the handle fits the username rules of {ok} of {known} known sites");
+            let mut output = RecipeOutput {
+                findings: analysis.findings,
+                ..RecipeOutput::default()
+            };
+            output.note =
+                format!("the handle fits the username rules of {ok} of {known} known sites");
             output.facts.push(("username.sites_ok", ok.to_string()));
-            output.facts.push(("username.sites_known", known.to_string()));
-            output.entities.push(format!("username:{}", analysis.normalized));
+            output
+                .facts
+                .push(("username.sites_known", known.to_string()));
+            output
+                .entities
+                .push(format!("username:{}", analysis.normalized));
             Ok(output)
         })
     }

@@ -10,9 +10,10 @@
 //! | `disposable_email` | 45 | the address is at a disposable-mail domain |
 //! | `role_address` | 10 | the local part is a role (info@, admin@), not a person |
 //! | `free_mail` | 5 | a free-mail provider, where anyone can open an address |
-//! | `sub_address` | 5 | a plus-tag or provider alias: the owner uses throwaway aliases |
+//! | `sub_address` | 5 | a plus-tag or a disposable alias: the owner hands out variants |
 //! | `invalid_phone` | 40 | not a valid number (35 if possible but unassigned) |
-//! | `risky_line_type` | 15–30 | VoIP 30, premium rate 25, personal number 20, pager 15, shared cost or UAN 10, toll free 10 |
+//! | `risky_line_type` | 10–30 | VoIP 30, premium rate 25, personal number 20, pager 15, |
+//! | | | shared cost, UAN or toll free 10 |
 //! | `accounts` | 3 each, at most 15 | verified accounts; weak ones count for 1 each |
 //! | `exposed_contacts` | 5 each, at most 15 | emails and phones published on profiles |
 //! | `breaches` | 15 each, at most 45 | breaches holding the identifier |
@@ -31,7 +32,10 @@ pub fn band(score: u32) -> &'static str {
 }
 
 fn has(findings: &[RecipeFinding], code: &str) -> Option<String> {
-    findings.iter().find(|f| f.code == code).map(|f| f.detail.clone())
+    findings
+        .iter()
+        .find(|f| f.code == code)
+        .map(|f| f.detail.clone())
 }
 
 pub fn score(
@@ -42,7 +46,11 @@ pub fn score(
 ) -> Risk {
     let mut factors = Vec::new();
     let mut add = |name: &str, weight: u32, detail: String| {
-        factors.push(RiskFactor { name: name.to_string(), weight, detail });
+        factors.push(RiskFactor {
+            name: name.to_string(),
+            weight,
+            detail,
+        });
     };
     if let Some(detail) = has(findings, "email.disposable_domain") {
         add("disposable_email", 45, detail);
@@ -53,7 +61,7 @@ pub fn score(
     if let Some(detail) = has(findings, "email.free_mail") {
         add("free_mail", 5, detail);
     }
-    let alias = has(findings, "email.plus_tag").or_else(|| has(findings, "email.provider_alias"));
+    let alias = has(findings, "email.plus_tag").or_else(|| has(findings, "email.disposable_alias"));
     if let Some(detail) = alias {
         add("sub_address", 5, detail);
     }
@@ -71,8 +79,9 @@ pub fn score(
         ("phone.uan", 10),
         ("phone.toll_free", 10),
     ];
-    if let Some((detail, weight)) =
-        LINE_TYPES.iter().find_map(|(code, w)| has(findings, code).map(|d| (d, *w)))
+    if let Some((detail, weight)) = LINE_TYPES
+        .iter()
+        .find_map(|(code, w)| has(findings, code).map(|d| (d, *w)))
     {
         add("risky_line_type", weight, detail);
     }
@@ -96,7 +105,11 @@ pub fn score(
         add("breaches", (15 * breaches.len()).min(45) as u32, detail);
     }
     let score = factors.iter().map(|f| f.weight).sum::<u32>().min(100);
-    Risk { score, band: band(score).to_string(), factors }
+    Risk {
+        score,
+        band: band(score).to_string(),
+        factors,
+    }
 }
 
 #[cfg(test)]
@@ -104,7 +117,11 @@ mod tests {
     use super::*;
 
     fn finding(code: &str) -> RecipeFinding {
-        RecipeFinding { recipe: "r".into(), code: code.into(), detail: format!("saw {code}") }
+        RecipeFinding {
+            recipe: "r".into(),
+            code: code.into(),
+            detail: format!("saw {code}"),
+        }
     }
 
     #[test]
@@ -116,7 +133,10 @@ mod tests {
 
     #[test]
     fn a_disposable_role_address_is_medium_and_says_why() {
-        let found = [finding("email.disposable_domain"), finding("email.role_address")];
+        let found = [
+            finding("email.disposable_domain"),
+            finding("email.role_address"),
+        ];
         let risk = score(&found, &Profiles::default(), &Contacts::default(), &[]);
         assert_eq!((risk.score, risk.band.as_str()), (55, "medium"));
         let names: Vec<&str> = risk.factors.iter().map(|f| f.name.as_str()).collect();
@@ -125,7 +145,11 @@ mod tests {
 
     #[test]
     fn an_impossible_voip_number_counts_the_worse_phone_rule_once() {
-        let found = [finding("phone.invalid"), finding("phone.not_possible"), finding("phone.voip")];
+        let found = [
+            finding("phone.invalid"),
+            finding("phone.not_possible"),
+            finding("phone.voip"),
+        ];
         let risk = score(&found, &Profiles::default(), &Contacts::default(), &[]);
         assert_eq!(risk.score, 70);
         assert_eq!(risk.band, "high");

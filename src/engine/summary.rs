@@ -15,7 +15,10 @@ use crate::target::Kind;
 pub const LANGS: [&str; 2] = ["en", "ru"];
 
 fn fact<'f>(facts: &'f [(&'static str, String)], key: &str) -> Option<&'f str> {
-    facts.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())
+    facts
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 pub fn write(input: &ScanInput, facts: &[(&'static str, String)], dossier: &Dossier) -> String {
@@ -52,17 +55,26 @@ fn opening(input: &ScanInput, dossier: &Dossier, ru: bool) -> String {
         Kind::Phone => "The number",
         Kind::Username => "The username",
     };
-    format!("{kind} {} has a risk score of {score} out of 100 ({band}).", input.target)
+    format!(
+        "{kind} {} has a risk score of {score} out of 100 ({band}).",
+        input.target
+    )
 }
 
 fn email_lines(facts: &[(&'static str, String)], ru: bool, out: &mut Vec<String>) {
     let domain = fact(facts, "email.domain").unwrap_or("?");
     let line = match (fact(facts, "email.domain_class"), ru) {
-        (Some("disposable"), false) => format!("Its domain {domain} hands out disposable mailboxes."),
+        (Some("disposable"), false) => {
+            format!("Its domain {domain} hands out disposable mailboxes.")
+        }
         (Some("disposable"), true) => format!("Домен {domain} выдаёт одноразовые ящики."),
         (Some("free_mail"), false) => format!("Its domain {domain} is a free-mail provider."),
-        (Some("free_mail"), true) => format!("Домен {domain} принадлежит бесплатной почтовой службе."),
-        (Some("reserved"), false) => format!("Its domain {domain} is reserved and receives no mail."),
+        (Some("free_mail"), true) => {
+            format!("Домен {domain} принадлежит бесплатной почтовой службе.")
+        }
+        (Some("reserved"), false) => {
+            format!("Its domain {domain} is reserved and receives no mail.")
+        }
         (Some("reserved"), true) => format!("Домен {domain} зарезервирован и почту не принимает."),
         (_, false) => format!("Its domain {domain} appears to belong to an organisation."),
         (_, true) => format!("Домен {domain}, по-видимому, принадлежит организации."),
@@ -76,14 +88,16 @@ fn email_lines(facts: &[(&'static str, String)], ru: bool, out: &mut Vec<String>
     }
     if fact(facts, "email.sub_address").is_some() {
         out.push(match ru {
-            false => "It uses a sub-address or provider alias of another mailbox.".to_string(),
-            true => "Используется псевдоним (подадрес) другого ящика.".to_string(),
+            false => "It is a tagged or disposable alias of the owner's main mailbox.".to_string(),
+            true => "Это псевдоним (подадрес) основного ящика владельца.".to_string(),
         });
     }
 }
 
 fn phone_lines(dossier: &Dossier, ru: bool, out: &mut Vec<String>) {
-    let Some(phone) = &dossier.phone_profile else { return };
+    let Some(phone) = &dossier.phone_profile else {
+        return;
+    };
     let country = phone.country.clone().or_else(|| phone.region.clone());
     let country = country.unwrap_or_else(|| "?".to_string());
     let line_type = phone.line_type.replace('_', " ");
@@ -109,8 +123,10 @@ fn phone_lines(dossier: &Dossier, ru: bool, out: &mut Vec<String>) {
 }
 
 fn username_lines(facts: &[(&'static str, String)], ru: bool, out: &mut Vec<String>) {
-    let (Some(ok), Some(known)) = (fact(facts, "username.sites_ok"), fact(facts, "username.sites_known"))
-    else {
+    let (Some(ok), Some(known)) = (
+        fact(facts, "username.sites_ok"),
+        fact(facts, "username.sites_known"),
+    ) else {
         return;
     };
     out.push(match ru {

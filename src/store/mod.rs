@@ -42,7 +42,10 @@ pub enum StoreError {
     Locked,
     Db(redb::Error),
     Encode(String),
-    Decode { what: &'static str, message: String },
+    Decode {
+        what: &'static str,
+        message: String,
+    },
     /// The writer thread is gone (shutting down) or a change panicked mid-batch.
     WriterGone,
     Aborted(String),
@@ -104,7 +107,10 @@ impl Store {
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(StoreError::Io)?;
         let db = Database::builder().create(data_dir.join(DB_FILE))?;
-        let store = Store { db: Arc::new(db), readers: Arc::new(OnceLock::new()) };
+        let store = Store {
+            db: Arc::new(db),
+            readers: Arc::new(OnceLock::new()),
+        };
         store.write_now(|tx| {
             // Opening a table in a write transaction creates it, so reads never meet a
             // missing table.
@@ -121,7 +127,10 @@ impl Store {
     }
 
     /// Runs `f` in a read transaction. Blocking: call from a blocking thread.
-    pub fn read<R>(&self, f: impl FnOnce(&ReadTx) -> Result<R, StoreError>) -> Result<R, StoreError> {
+    pub fn read<R>(
+        &self,
+        f: impl FnOnce(&ReadTx) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
         let txn = self.db.begin_read()?;
         f(&ReadTx { txn })
     }
@@ -133,7 +142,9 @@ impl Store {
         F: FnOnce(&ReadTx) -> Result<R, StoreError> + Send + 'static,
         R: Send + 'static,
     {
-        let pool = self.readers.get_or_init(|| readers::ReadPool::start(&self.db));
+        let pool = self
+            .readers
+            .get_or_init(|| readers::ReadPool::start(&self.db));
         pool.read(f).await
     }
 
@@ -143,7 +154,9 @@ impl Store {
         &self,
         f: impl FnOnce(&mut WriteTx) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
-        let mut tx = WriteTx { txn: self.db.begin_write()? };
+        let mut tx = WriteTx {
+            txn: self.db.begin_write()?,
+        };
         let out = f(&mut tx)?;
         tx.txn.commit()?;
         Ok(out)
@@ -170,7 +183,9 @@ macro_rules! reads {
             pub fn customer(&self, name: &str) -> Result<Option<Customer>, StoreError> {
                 let table = self.txn.open_table(CUSTOMERS)?;
                 let value = table.get(name)?;
-                value.map(|v| records::decode("customer", v.value())).transpose()
+                value
+                    .map(|v| records::decode("customer", v.value()))
+                    .transpose()
             }
 
             pub fn customers(&self) -> Result<Vec<Customer>, StoreError> {
@@ -223,7 +238,9 @@ macro_rules! reads {
             pub fn scan(&self, scan_id: &str) -> Result<Option<Scan>, StoreError> {
                 let table = self.txn.open_table(SCANS)?;
                 let value = table.get(scan_id)?;
-                value.map(|v| records::decode("scan", v.value())).transpose()
+                value
+                    .map(|v| records::decode("scan", v.value()))
+                    .transpose()
             }
 
             /// Ids of scans queued or running, oldest first.
@@ -251,7 +268,9 @@ reads!(WriteTx);
 impl WriteTx {
     pub fn put_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
         let bytes = records::encode(customer)?;
-        self.txn.open_table(CUSTOMERS)?.insert(customer.name.as_str(), bytes.as_slice())?;
+        self.txn
+            .open_table(CUSTOMERS)?
+            .insert(customer.name.as_str(), bytes.as_slice())?;
         Ok(())
     }
 
@@ -268,7 +287,9 @@ impl WriteTx {
             }
             hashes.insert(key.hash.as_slice(), key.key_id.as_str())?;
         }
-        self.txn.open_table(KEYS)?.insert(key.key_id.as_str(), bytes.as_slice())?;
+        self.txn
+            .open_table(KEYS)?
+            .insert(key.key_id.as_str(), bytes.as_slice())?;
         Ok(())
     }
 
@@ -291,7 +312,9 @@ impl WriteTx {
     /// Stores a scan and keeps the `pending` marker in step with its status.
     pub fn put_scan(&mut self, scan: &Scan) -> Result<(), StoreError> {
         let bytes = records::encode(scan)?;
-        self.txn.open_table(SCANS)?.insert(scan.scan_id.as_str(), bytes.as_slice())?;
+        self.txn
+            .open_table(SCANS)?
+            .insert(scan.scan_id.as_str(), bytes.as_slice())?;
         let mut pending = self.txn.open_table(PENDING)?;
         if scan.status.is_done() {
             pending.remove(scan.scan_id.as_str())?;

@@ -47,7 +47,10 @@ impl ReadPool {
     {
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |db| {
-            let result = db.begin_read().map_err(StoreError::from).and_then(|txn| f(&ReadTx { txn }));
+            let result = db
+                .begin_read()
+                .map_err(StoreError::from)
+                .and_then(|txn| f(&ReadTx { txn }));
             let _ = answer.send(result);
         });
         // The queue is deep; when it is full the caller's task yields until a slot frees,

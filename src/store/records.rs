@@ -18,16 +18,23 @@ pub(super) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, StoreError> {
     Ok(bytes)
 }
 
-pub(super) fn decode<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
+pub(super) fn decode<T: DeserializeOwned>(
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
     match bytes.split_first() {
-        Some((&CURRENT, body)) => {
-            postcard::from_bytes(body).map_err(|e| StoreError::Decode { what, message: e.to_string() })
-        }
+        Some((&CURRENT, body)) => postcard::from_bytes(body).map_err(|e| StoreError::Decode {
+            what,
+            message: e.to_string(),
+        }),
         Some((version, _)) => Err(StoreError::Decode {
             what,
             message: format!("record version {version} is newer than this binary understands"),
         }),
-        None => Err(StoreError::Decode { what, message: "empty record".to_string() }),
+        None => Err(StoreError::Decode {
+            what,
+            message: "empty record".to_string(),
+        }),
     }
 }
 
@@ -162,7 +169,10 @@ mod tests {
         };
         let bytes = encode(&entry).unwrap();
         assert_eq!(bytes[0], CURRENT);
-        assert_eq!(decode::<LedgerEntry>("ledger entry", &bytes).unwrap(), entry);
+        assert_eq!(
+            decode::<LedgerEntry>("ledger entry", &bytes).unwrap(),
+            entry
+        );
     }
 
     #[test]

@@ -90,7 +90,10 @@ impl Writer {
         R: Send + 'static,
     {
         let (job, answered) = Writer::job(f);
-        self.jobs.send(job).await.map_err(|_| StoreError::WriterGone)?;
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
         answered.await.map_err(|_| StoreError::WriterGone)?
     }
 
@@ -101,8 +104,12 @@ impl Writer {
         R: Send + 'static,
     {
         let (job, answered) = Writer::job(f);
-        self.jobs.blocking_send(job).map_err(|_| StoreError::WriterGone)?;
-        answered.blocking_recv().map_err(|_| StoreError::WriterGone)?
+        self.jobs
+            .blocking_send(job)
+            .map_err(|_| StoreError::WriterGone)?;
+        answered
+            .blocking_recv()
+            .map_err(|_| StoreError::WriterGone)?
     }
 }
 

@@ -45,14 +45,23 @@ impl Appliance {
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).unwrap();
-        let addr = line.trim().rsplit("http://").next().unwrap().parse().unwrap_or_else(|_| {
-            panic!("unexpected first line from skopio serve: {line:?}")
-        });
+        let addr = line
+            .trim()
+            .rsplit("http://")
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap_or_else(|_| panic!("unexpected first line from skopio serve: {line:?}"));
         (child, addr)
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(BIN).arg("--config").arg(&self.config).args(args).output().unwrap()
+        Command::new(BIN)
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .output()
+            .unwrap()
     }
 
     /// Runs an operator command with `--json` and returns its answer; panics on failure.
@@ -78,10 +87,16 @@ pub fn agent() -> ureq::Agent {
 }
 
 pub fn get_json(agent: &ureq::Agent, url: &str, key: &str) -> (u16, Value) {
-    match agent.get(url).header("Authorization", &format!("Bearer {key}")).call() {
+    match agent
+        .get(url)
+        .header("Authorization", &format!("Bearer {key}"))
+        .call()
+    {
         Ok(mut response) => {
             let status = response.status().as_u16();
-            let body = serde_json::from_str(&response.body_mut().read_to_string().unwrap_or_default()).unwrap_or(Value::Null);
+            let body =
+                serde_json::from_str(&response.body_mut().read_to_string().unwrap_or_default())
+                    .unwrap_or(Value::Null);
             (status, body)
         }
         Err(_) => (0, Value::Null),

@@ -35,7 +35,10 @@ pub struct Answer {
 
 impl Answer {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn error(&self) -> &str {
@@ -129,7 +132,11 @@ impl TestServer {
     }
 
     pub fn balance(&self, customer: &str) -> i64 {
-        let shown = self.admin(Request::CustomersShow { name: customer.to_string() }).unwrap();
+        let shown = self
+            .admin(Request::CustomersShow {
+                name: customer.to_string(),
+            })
+            .unwrap();
         shown["balance"].as_i64().unwrap()
     }
 
@@ -142,8 +149,10 @@ impl TestServer {
     }
 
     pub fn post(&self, path: &str, key: Option<&str>, body: &str) -> Answer {
-        let mut request =
-            self.agent.post(&self.url(path)).header("Content-Type", "application/json");
+        let mut request = self
+            .agent
+            .post(&self.url(path))
+            .header("Content-Type", "application/json");
         if let Some(key) = key {
             request = request.header("Authorization", &format!("Bearer {key}"));
         }
@@ -151,7 +160,11 @@ impl TestServer {
     }
 
     pub fn submit(&self, key: &str, target: &str) -> Answer {
-        self.post("/api/v1/scan", Some(key), &json!({ "target": target }).to_string())
+        self.post(
+            "/api/v1/scan",
+            Some(key),
+            &json!({ "target": target }).to_string(),
+        )
     }
 
     /// Polls a scan until it is completed or failed.
@@ -170,7 +183,9 @@ impl TestServer {
     /// Sends raw bytes and returns what the server answered before closing or timing out.
     pub fn raw(&self, bytes: &[u8]) -> String {
         let mut stream = TcpStream::connect(self.addr).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .unwrap();
         stream.write_all(bytes).unwrap();
         let mut out = Vec::new();
         let _ = stream.read_to_end(&mut out);
@@ -193,9 +208,16 @@ fn answer(mut response: ureq::http::Response<ureq::Body>) -> Answer {
         .collect();
     let text = response.body_mut().read_to_string().unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Answer { status, headers, body }
+    Answer {
+        status,
+        headers,
+        body,
+    }
 }
 
 pub fn options_with(recipes: Vec<Arc<dyn Recipe>>, clock: SharedClock) -> Options {
-    Options { clock, recipes: Some(recipes) }
+    Options {
+        clock,
+        recipes: Some(recipes),
+    }
 }
