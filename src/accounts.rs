@@ -64,6 +64,15 @@ pub enum AccountError {
     UnknownTier(String),
     InvalidName(String),
     InvalidAmount(i64),
+    BalanceTooLarge {
+        balance: i64,
+        amount: i64,
+    },
+    /// `keys create --tier` for an existing customer on another tier.
+    TierDiffers {
+        customer: String,
+        tier: String,
+    },
     Store(StoreError),
 }
 
@@ -88,6 +97,16 @@ impl std::fmt::Display for AccountError {
                     "credit amount {a} is not valid: give a whole number from 1 up"
                 )
             }
+            AccountError::BalanceTooLarge { balance, amount } => write!(
+                f,
+                "adding {amount} credits to a balance of {balance} would exceed the most a \
+                 customer may hold ({MAX_BALANCE})"
+            ),
+            AccountError::TierDiffers { customer, tier } => write!(
+                f,
+                "customer {customer:?} already exists on tier {tier:?}; to change it, use \
+                 `skopio customers set-tier`"
+            ),
             AccountError::Store(e) => write!(f, "{e}"),
         }
     }
@@ -188,13 +207,24 @@ pub fn apply(
     }
 }
 
+/// Most credits a customer may hold. Far above any real contract, and far below where the
+/// signed arithmetic of balances could overflow.
+pub const MAX_BALANCE: i64 = 1_000_000_000_000;
+
 fn top_up(
     tx: &mut WriteTx,
     customer: &mut Customer,
     amount: i64,
     now_ms: i64,
 ) -> Result<LedgerEntry, AccountError> {
-    customer.balance += amount;
+    let balance = customer
+        .balance
+        .checked_add(amount)
+        .filter(|b| *b <= MAX_BALANCE);
+    customer.balance = balance.ok_or(AccountError::BalanceTooLarge {
+        balance: customer.balance,
+        amount,
+    })?;
     let entry = LedgerEntry {
         seq: 0,
         at_ms: now_ms,
@@ -241,8 +271,13 @@ fn keys_create(
             next_ledger_seq: 0,
         },
     };
-    if let Some(tier) = tier {
-        customer.tier = tier.to_string();
+    // A new customer got `tier` above; for an existing one, minting a key must not quietly
+    // change what the customer's contract allows.
+    if tier.is_some_and(|t| t != customer.tier) {
+        return Err(AccountError::TierDiffers {
+            customer: customer.name.clone(),
+            tier: customer.tier.clone(),
+        });
     }
     if let Some(amount) = credits.filter(|a| *a > 0) {
         top_up(tx, &mut customer, amount, now_ms)?;

@@ -4,21 +4,26 @@
 //! network admin surface). When no server answers there, the command opens the database
 //! itself. Both paths apply the request with the same `accounts::apply`.
 //!
-//! Wire format: one JSON request per connection (`accounts::Request`), one line back:
-//! `{"ok": true, "value": …}` or `{"ok": false, "error": "…"}`.
+//! Wire format: one JSON request per connection (`accounts::Request` or
+//! `breaches::Request`), then lines back: zero or more `{"progress": …}` while a long
+//! breach request runs, and a last one `{"ok": true, "value": …}` or
+//! `{"ok": false, "error": "…"}`. A client that goes away mid-import stops the import
+//! (what was committed stays; running it again resumes without counting anything twice).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::watch;
 
 use crate::accounts::{self, AccountError, Request};
 use crate::app::App;
+use crate::breaches::{self, Sink};
 use crate::clock;
 use crate::config::Config;
 use crate::store::{Store, StoreError};
@@ -88,6 +93,13 @@ async fn answer(stream: UnixStream, app: Arc<App>) -> std::io::Result<()> {
         Ok(result) => result?,
         Err(_) => return Ok(()),
     };
+    if is_breach_request(&line) {
+        let reply = match serde_json::from_str::<breaches::Request>(&line) {
+            Err(e) => json!({"ok": false, "error": format!("not a valid admin request: {e}")}),
+            Ok(request) => answer_breaches(request, app, &mut reader, &mut write).await?,
+        };
+        return send_line(&mut write, &reply).await;
+    }
     let reply = match serde_json::from_str::<Request>(&line) {
         Err(e) => json!({"ok": false, "error": format!("not a valid admin request: {e}")}),
         Ok(request) => {
@@ -107,10 +119,81 @@ async fn answer(stream: UnixStream, app: Arc<App>) -> std::io::Result<()> {
             wire(applied.map_err(AccountError::Store).and_then(|r| r))
         }
     };
-    let mut bytes = serde_json::to_vec(&reply).unwrap_or_default();
+    send_line(&mut write, &reply).await
+}
+
+async fn send_line(
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+    reply: &Value,
+) -> std::io::Result<()> {
+    let mut bytes = serde_json::to_vec(reply).unwrap_or_default();
     bytes.push(b'\n');
     write.write_all(&bytes).await?;
     write.shutdown().await
+}
+
+/// Breach requests carry `"op": "breaches_…"`; everything else is an account request.
+fn is_breach_request(line: &str) -> bool {
+    serde_json::from_str::<Value>(line)
+        .ok()
+        .and_then(|v| {
+            v.get("op")
+                .and_then(Value::as_str)
+                .map(|op| op.starts_with("breaches_"))
+        })
+        .unwrap_or(false)
+}
+
+/// Runs a breach request on the blocking pool (it reads files and waits for commits),
+/// streaming its progress to the client. The client closing its end cancels it.
+async fn answer_breaches<R: tokio::io::AsyncRead + Unpin>(
+    request: breaches::Request,
+    app: Arc<App>,
+    reader: &mut R,
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+) -> std::io::Result<Value> {
+    tracing::info!(op = request.name(), "admin request");
+    let (progress_tx, mut progress_rx) = tokio::sync::mpsc::channel::<Value>(16);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let sink = Sink::server(app.store.clone(), app.writer.clone());
+    let index = app.breaches.clone();
+    let job = {
+        let cancel = Arc::clone(&cancel);
+        tokio::task::spawn_blocking(move || {
+            // Progress that finds the channel full is dropped: the next one supersedes it.
+            let mut progress = |value: Value| drop(progress_tx.try_send(value));
+            breaches::apply(&request, &sink, &index, &mut progress, &cancel)
+        })
+    };
+    tokio::pin!(job);
+    let mut probe = [0u8; 1];
+    let mut client_open = true;
+    loop {
+        tokio::select! {
+            Some(value) = progress_rx.recv() => {
+                let mut bytes = serde_json::to_vec(&json!({"progress": value}))
+                    .unwrap_or_default();
+                bytes.push(b'\n');
+                if write.write_all(&bytes).await.is_err() {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            }
+            // The client sends nothing after its request: a read that ends means it left.
+            read = reader.read(&mut probe), if client_open => {
+                if !matches!(read, Ok(n) if n > 0) {
+                    client_open = false;
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            }
+            done = &mut job => {
+                return Ok(match done {
+                    Ok(Ok(value)) => json!({"ok": true, "value": value}),
+                    Ok(Err(e)) => json!({"ok": false, "error": e.to_string()}),
+                    Err(_) => json!({"ok": false, "error": "the request failed unexpectedly"}),
+                });
+            }
+        }
+    }
 }
 
 fn wire(result: Result<Value, AccountError>) -> Value {
@@ -142,7 +225,23 @@ pub fn call(config: &Config, request: &Request) -> Result<Value, AdminError> {
     let data_dir = &config.storage.data_dir;
     let path = socket_path(data_dir);
     if let Ok(stream) = std::os::unix::net::UnixStream::connect(&path) {
-        return call_socket(stream, request);
+        return call_socket(stream, request, &mut |_| {});
+    }
+    let db_file = data_dir.join(crate::store::DB_FILE);
+    if !db_file.exists() {
+        // Run from the wrong folder, a command would otherwise create an empty database
+        // beside the real one and answer as if all were well.
+        if !matches!(request, Request::KeysCreate { .. }) {
+            return Err(AdminError::Unreachable(format!(
+                "there is no Skopio database in {} and no server answers there; point \
+                 --data-dir (or --config) at the server's data directory",
+                data_dir.display()
+            )));
+        }
+        eprintln!(
+            "skopio: no server runs on {}; creating a new database there",
+            data_dir.display()
+        );
     }
     let store = match Store::open(data_dir) {
         Ok(store) => store,
@@ -167,20 +266,75 @@ pub fn call(config: &Config, request: &Request) -> Result<Value, AdminError> {
     }
 }
 
+/// Runs a breach request: through the running server if one answers (which then reads
+/// the file itself, so paths must be absolute), else on the database directly, running
+/// the same `breaches::apply`. `progress` sees each progress value of a long request.
+pub fn call_breaches(
+    config: &Config,
+    request: &breaches::Request,
+    progress: &mut dyn FnMut(&Value),
+) -> Result<Value, AdminError> {
+    let data_dir = &config.storage.data_dir;
+    let path = socket_path(data_dir);
+    if let Ok(stream) = std::os::unix::net::UnixStream::connect(&path) {
+        return call_socket(stream, request, progress);
+    }
+    // As for account commands: run from the wrong folder, a command would otherwise
+    // create an empty database beside the real one. Only the catalog may start one.
+    let creates = matches!(request, breaches::Request::BreachesImportCatalog { .. });
+    if !creates && !data_dir.join(crate::store::DB_FILE).exists() {
+        return Err(AdminError::Unreachable(format!(
+            "there is no Skopio database in {} and no server answers there; point \
+             --data-dir (or --config) at the server's data directory",
+            data_dir.display()
+        )));
+    }
+    let store = match Store::open(data_dir) {
+        Ok(store) => store,
+        Err(StoreError::Locked) => {
+            return Err(AdminError::Unreachable(format!(
+                "the database in {} is held by a running process, but no server answers on {}",
+                data_dir.display(),
+                path.display()
+            )));
+        }
+        Err(e) => return Err(AdminError::Unreachable(e.to_string())),
+    };
+    let index = breaches::Index::open(&store, data_dir)
+        .map_err(|e| AdminError::Unreachable(e.to_string()))?;
+    let sink = Sink::direct(store);
+    let mut forward = |value: Value| progress(&value);
+    breaches::apply(
+        request,
+        &sink,
+        &index,
+        &mut forward,
+        &AtomicBool::new(false),
+    )
+    .map_err(|e| AdminError::Refused(e.to_string()))
+}
+
 fn call_socket(
     mut stream: std::os::unix::net::UnixStream,
-    request: &Request,
+    request: &impl serde::Serialize,
+    progress: &mut dyn FnMut(&Value),
 ) -> Result<Value, AdminError> {
     let unreachable = |e: std::io::Error| AdminError::Unreachable(format!("admin socket: {e}"));
     let mut line = serde_json::to_vec(request).map_err(|e| AdminError::Refused(e.to_string()))?;
     line.push(b'\n');
     stream.write_all(&line).map_err(unreachable)?;
-    let mut answer = String::new();
-    BufReader::new(stream)
-        .read_line(&mut answer)
-        .map_err(unreachable)?;
-    let reply: Value = serde_json::from_str(&answer)
-        .map_err(|_| AdminError::Unreachable("the server closed the admin socket".to_string()))?;
+    let mut reader = BufReader::new(stream);
+    let reply: Value = loop {
+        let mut answer = String::new();
+        reader.read_line(&mut answer).map_err(unreachable)?;
+        let value: Value = serde_json::from_str(&answer).map_err(|_| {
+            AdminError::Unreachable("the server closed the admin socket".to_string())
+        })?;
+        match value.get("progress") {
+            Some(update) => progress(update),
+            None => break value,
+        }
+    };
     match reply.get("ok") {
         Some(Value::Bool(true)) => Ok(reply.get("value").cloned().unwrap_or(Value::Null)),
         _ => Err(AdminError::Refused(

@@ -30,6 +30,8 @@ pub struct App {
     pub scheduler: Arc<Scheduler>,
     pub clock: SharedClock,
     pub auth_brake: FailureBrake,
+    /// The breach index the `breach.index` recipe and the breach commands use.
+    pub breaches: crate::breaches::Index,
 }
 
 /// What tests may change about an appliance they start.
@@ -51,6 +53,7 @@ impl Default for Options {
 #[derive(Debug)]
 pub enum StartError {
     Store(StoreError),
+    Breaches(crate::breaches::BreachError),
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
@@ -70,6 +73,7 @@ impl std::fmt::Display for StartError {
                  running with this data directory?)"
             ),
             StartError::Store(e) => write!(f, "{e}"),
+            StartError::Breaches(e) => write!(f, "{e}"),
             StartError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             StartError::Admin { path, source } => {
                 write!(
@@ -96,13 +100,30 @@ pub struct Running {
 }
 
 pub async fn start(config: Config, options: Options) -> Result<Running, StartError> {
+    let addr = config.server.listen;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    // Bound before the store is opened, so a port in use leaves no database behind. With
+    // no public base URL configured, URLs are built from the address actually bound (port
+    // 0 becomes a real port).
+    let mut config = config;
+    config.server.listen = addr;
     let data_dir = config.storage.data_dir.clone();
-    let store = {
+    let (store, breaches) = {
         let data_dir = data_dir.clone();
-        tokio::task::spawn_blocking(move || Store::open(&data_dir))
-            .await
-            .map_err(|e| StartError::Store(StoreError::Aborted(e.to_string())))?
-            .map_err(StartError::Store)?
+        tokio::task::spawn_blocking(move || {
+            let store = Store::open(&data_dir).map_err(StartError::Store)?;
+            // Before the writer starts: opening the index may record its key's check.
+            let breaches =
+                crate::breaches::Index::open(&store, &data_dir).map_err(StartError::Breaches)?;
+            Ok::<_, StartError>((store, breaches))
+        })
+        .await
+        .map_err(|e| StartError::Store(StoreError::Aborted(e.to_string())))??
     };
     // The phone tables are unpacked once; do it now rather than in the first scan.
     tokio::task::spawn_blocking(crate::phone::preload);
@@ -113,7 +134,7 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
     };
     let engine = match options.recipes {
         Some(recipes) => Engine::new(recipes, settings),
-        None => Engine::standard(settings),
+        None => Engine::with_breach_index(settings, breaches.clone()),
     };
     let scheduler = Scheduler::new(
         Arc::new(engine),
@@ -133,13 +154,7 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
         );
     }
     scheduler.recover(pending);
-    let addr = config.server.listen;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Bind { addr, source })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| StartError::Bind { addr, source })?;
+    warn_of_missing_tiers(&store, &config).await;
     let app = Arc::new(App {
         config: Arc::new(config),
         store,
@@ -147,6 +162,7 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
         scheduler: Arc::clone(&scheduler),
         clock: options.clock,
         auth_brake: FailureBrake::default(),
+        breaches,
     });
     let (shutdown, watcher) = watch::channel(false);
     let admin_listener = crate::admin::bind(&data_dir).map_err(|source| StartError::Admin {
@@ -175,6 +191,21 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
         workers,
         writer_thread,
     })
+}
+
+/// A customer whose tier the config no longer defines cannot start scans; say so at start
+/// rather than only when the customer's requests begin to fail.
+async fn warn_of_missing_tiers(store: &Store, config: &Config) {
+    let Ok(customers) = store.read_async(|tx| tx.customers()).await else {
+        return;
+    };
+    for customer in customers
+        .iter()
+        .filter(|c| !config.tiers.contains_key(&c.tier))
+    {
+        tracing::warn!(customer = %customer.name, tier = %customer.tier,
+            "customer's tier is not in the config: its scans will be refused until it is");
+    }
 }
 
 async fn prune_brake(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {

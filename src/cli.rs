@@ -12,6 +12,23 @@ use crate::accounts::Request;
 use crate::config::Config;
 use crate::target::{self, Kind};
 
+/// Like `println!`, but a closed pipe (`skopio customers list | head -1`) ends the output
+/// quietly instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Like `print!`, with `outln!`'s tolerance of a closed pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 #[derive(Debug, Parser)]
 #[command(name = "skopio", version, about = "Self-hosted OSINT lookup engine")]
 pub struct Cli {
@@ -38,9 +55,12 @@ pub enum Command {
     },
     /// Look up one target in the foreground, with no server and no key.
     Scan {
+        /// An email address, a phone number (with its country code) or a username.
         target: String,
+        /// email, phone or username; inferred from the target when absent.
         #[arg(long)]
         kind: Option<String>,
+        /// Language of the written summary: en or ru.
         #[arg(long, default_value = "en")]
         lang: String,
     },
@@ -53,43 +73,75 @@ pub enum Command {
     /// Add credits to a customer's balance.
     #[command(subcommand)]
     Credits(CreditsCommand),
+    /// Fill and inspect the local breach index.
+    #[command(subcommand)]
+    Breaches(BreachesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BreachesCommand {
+    /// Load breach metadata in HIBP's format (a JSON array); re-importing updates in place.
+    ImportCatalog { file: PathBuf },
+    /// Load the identifiers one breach exposed: text (one a line), CSV with a header, or
+    /// JSON Lines, gzip-compressed or not. Only keyed hashes are stored.
+    Import {
+        file: PathBuf,
+        /// The breach's `Name` in the catalog.
+        #[arg(long)]
+        breach: String,
+        /// The CSV column or JSON key holding identifiers (detected when absent).
+        #[arg(long)]
+        column: Option<String>,
+        #[arg(long, value_parser = ["text", "csv", "jsonl"])]
+        format: Option<String>,
+    },
+    /// Every breach with its identifier count.
+    List,
+    /// Delete a breach and its identifiers.
+    Remove { name: String },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Mint a key (creating the customer if new); the key is printed once.
     Create {
+        /// The customer's name (letters, digits, '.', '_', '-').
         #[arg(long)]
         customer: String,
+        /// Tier of a new customer (pro, business, enterprise or one from the config);
+        /// default pro. Change an existing customer's tier with `customers set-tier`.
         #[arg(long)]
         tier: Option<String>,
+        /// Credits to add to the customer's balance (a ledger entry).
         #[arg(long)]
         credits: Option<i64>,
     },
+    /// List keys (never the keys themselves: ids, hints, dates).
     List {
+        /// Only this customer's keys.
         #[arg(long)]
         customer: Option<String>,
     },
+    /// Revoke a key at once; its customer's other keys keep working.
     Revoke {
+        /// The key's id (`key_…`), as `keys list` shows it.
         key_id: String,
     },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum CustomersCommand {
+    /// Every customer with tier, balance, scans in flight and number of keys.
     List,
     /// A customer's tier, balance, quota use, keys and credit ledger.
-    Show {
-        name: String,
-    },
-    SetTier {
-        name: String,
-        tier: String,
-    },
+    Show { name: String },
+    /// Move a customer to another tier; takes effect on its next request.
+    SetTier { name: String, tier: String },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum CreditsCommand {
+    /// Add credits to a customer's balance (a ledger entry).
     Add { name: String, amount: i64 },
 }
 
@@ -109,6 +161,7 @@ pub fn run(cli: Cli) -> ExitCode {
             return serve(config);
         }
         Command::Scan { target, kind, lang } => return scan(config, &target, kind, lang, cli.json),
+        Command::Breaches(command) => return crate::breaches::cli::run(&config, command, cli.json),
         Command::Keys(KeysCommand::Create {
             customer,
             tier,
@@ -132,11 +185,11 @@ pub fn run(cli: Cli) -> ExitCode {
     match crate::admin::call(&config, &request) {
         Ok(value) => {
             match cli.json {
-                true => println!(
+                true => outln!(
                     "{}",
                     serde_json::to_string_pretty(&value).unwrap_or_default()
                 ),
-                false => print!("{}", human(&request, &value)),
+                false => out!("{}", human(&request, &value)),
             }
             ExitCode::SUCCESS
         }
@@ -162,7 +215,7 @@ fn serve(config: Config) -> ExitCode {
     };
     let writer_thread = runtime.block_on(async {
         let running = crate::app::start(config, crate::app::Options::default()).await?;
-        println!("skopio listening on http://{}", running.addr);
+        outln!("skopio listening on http://{}", running.addr);
         Ok::<_, crate::app::StartError>(running.run_until_signal().await)
     });
     // Dropping the runtime drops every task and with them the last handles on the writer,
@@ -204,38 +257,50 @@ fn scan(config: Config, raw: &str, kind: Option<String>, lang: String, json: boo
         network: config.engine.network,
         recipe_timeout: config.engine.recipe_timeout,
     };
-    let engine = crate::engine::Engine::standard(settings);
+    // The engine's analysers need no store; the breach index does, and is consulted when
+    // the database can be opened (no server holds it).
+    let engine = match crate::breaches::cli::index_for_scan(&config) {
+        Ok(Some(index)) => crate::engine::Engine::with_breach_index(settings, index),
+        Ok(None) => crate::engine::Engine::standard(settings),
+        Err(reason) => {
+            eprintln!("skopio: the breach index was not consulted: {reason}");
+            crate::engine::Engine::standard(settings)
+        }
+    };
     let input = crate::engine::ScanInput { target, kind, lang };
     let progress = crate::engine::Progress::default();
     let dossier = runtime.block_on(engine.run(input, &progress));
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&dossier).unwrap_or_default()
         );
         return ExitCode::SUCCESS;
     }
-    println!("{}", dossier.ai_summary);
-    println!();
-    println!("risk: {} ({})", dossier.risk.score, dossier.risk.band);
+    outln!("{}", dossier.ai_summary);
+    outln!();
+    outln!("risk: {} ({})", dossier.risk.score, dossier.risk.band);
     for factor in &dossier.risk.factors {
-        println!("  +{:<3} {}: {}", factor.weight, factor.name, factor.detail);
+        outln!("  +{:<3} {}: {}", factor.weight, factor.name, factor.detail);
     }
-    println!("recipes:");
+    outln!("recipes:");
     for run in &dossier.recipes {
         let status = serde_json::to_value(run.status).unwrap_or_default();
         let status = status.as_str().unwrap_or("?").to_string();
-        println!(
+        outln!(
             "  {:<16} {:<8} {:>5} ms  {}",
-            run.name, status, run.duration_ms, run.note
+            run.name,
+            status,
+            run.duration_ms,
+            run.note
         );
     }
-    println!("findings:");
+    outln!("findings:");
     for finding in &dossier.findings {
-        println!("  {:<28} {}", finding.code, finding.detail);
+        outln!("  {:<28} {}", finding.code, finding.detail);
     }
     if let Some(phone) = &dossier.phone_profile {
-        println!(
+        outln!(
             "phone: {}",
             serde_json::to_string_pretty(phone).unwrap_or_default()
         );

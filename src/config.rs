@@ -27,8 +27,9 @@ pub struct Config {
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
-    /// Prefix of `poll_url` and of every other URL the API returns.
-    pub public_base_url: String,
+    /// Prefix of `poll_url` and of every other URL the API returns; when unset, the
+    /// address the server actually listens on (`http://127.0.0.1:8080`).
+    pub public_base_url: Option<String>,
     pub max_body_bytes: usize,
 }
 
@@ -101,7 +102,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            public_base_url: "http://127.0.0.1:8080".to_string(),
+            public_base_url: None,
             max_body_bytes: 64 * 1024,
         }
     }
@@ -280,9 +281,32 @@ impl Config {
         if self.server.max_body_bytes < 1024 {
             return invalid("server.max_body_bytes must be at least 1024");
         }
-        let base = &self.server.public_base_url;
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return invalid("server.public_base_url must start with http:// or https://");
+        if let Some(base) = &self.server.public_base_url {
+            if !(base.starts_with("http://") || base.starts_with("https://")) {
+                return invalid("server.public_base_url must start with http:// or https://");
+            }
+        }
+        if self.engine.recipe_timeout < Duration::from_millis(100) {
+            return invalid("engine.recipe_timeout must be at least 100ms");
+        }
+        let proxy = &self.engine.http.proxy;
+        if !(proxy.is_empty() || proxy.starts_with("http://") || proxy.starts_with("socks5://")) {
+            return invalid(
+                "engine.http.proxy must be empty, http://host:port or socks5://host:port",
+            );
+        }
+        let ca_file = &self.engine.http.ca_file;
+        if !ca_file.is_empty() && !Path::new(ca_file).is_file() {
+            return Err(ConfigError::Invalid(format!(
+                "engine.http.ca_file {ca_file:?} is not a readable file"
+            )));
+        }
+        for network in &self.webhooks.allow_networks {
+            if !valid_cidr(network) {
+                return Err(ConfigError::Invalid(format!(
+                    "webhooks.allow_networks entry {network:?} is not a CIDR such as 10.0.0.0/8"
+                )));
+            }
         }
         for (name, tier) in &self.tiers {
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -296,8 +320,26 @@ impl Config {
     }
 
     /// `public_base_url` without a trailing slash, ready to have a path appended.
-    pub fn base_url(&self) -> &str {
-        self.server.public_base_url.trim_end_matches('/')
+    pub fn base_url(&self) -> String {
+        match &self.server.public_base_url {
+            Some(base) => base.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.server.listen),
+        }
+    }
+}
+
+/// `address/prefix` with an IPv4 or IPv6 address and a prefix length that fits it.
+fn valid_cidr(text: &str) -> bool {
+    let Some((address, prefix)) = text.split_once('/') else {
+        return false;
+    };
+    let Ok(prefix) = prefix.parse::<u8>() else {
+        return false;
+    };
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(_)) => prefix <= 32,
+        Ok(std::net::IpAddr::V6(_)) => prefix <= 128,
+        Err(_) => false,
     }
 }
 
@@ -347,6 +389,29 @@ mod tests {
     fn a_misspelt_setting_is_refused() {
         let err = Config::parse("[engine]\nworkerz = 3\n").unwrap_err();
         assert!(err.contains("workerz"), "{err}");
+    }
+
+    #[test]
+    fn impossible_settings_are_refused_at_start() {
+        for bad in [
+            "[engine]\nrecipe_timeout = \"0s\"\n",
+            "[engine.http]\nproxy = \"ftp://x\"\n",
+            "[engine.http]\nca_file = \"/nonexistent/ca.pem\"\n",
+            "[webhooks]\nallow_networks = [\"10.0.0.0/99\"]\n",
+            "[server]\npublic_base_url = \"ftp://x\"\n",
+        ] {
+            assert!(Config::parse(bad).unwrap().validate().is_err(), "{bad}");
+        }
+        let good = "[webhooks]\nallow_networks = [\"10.0.0.0/8\", \"fd00::/8\"]\n";
+        assert!(Config::parse(good).unwrap().validate().is_ok());
+    }
+
+    #[test]
+    fn without_a_public_base_url_urls_follow_the_listen_address() {
+        let config = Config::parse("[server]\nlisten = \"127.0.0.1:9090\"\n").unwrap();
+        assert_eq!(config.base_url(), "http://127.0.0.1:9090");
+        let config = Config::parse("[server]\npublic_base_url = \"https://osint.example/\"\n");
+        assert_eq!(config.unwrap().base_url(), "https://osint.example");
     }
 
     #[test]

@@ -35,6 +35,7 @@
 //! | `email.disposable_domain` | the domain or a parent is on the disposable-domain blocklist |
 //! | `email.free_mail` | the domain is a public mailbox provider |
 //! | `email.corporate_domain` | none of the above: most likely an organisation's own domain |
+//! | `email.lookalike_domain` | such a domain one slip from a free-mail domain (`gmail.co`) |
 //! | `email.plus_tag` | the local part has a `+tag`; says whether the provider drops it |
 //! | `email.provider_dots` | Gmail ignores dots; names the canonical mailbox |
 //! | `email.provider_alias` | the domain is an alias of another provider domain (googlemail.com) |
@@ -286,9 +287,36 @@ impl fmt::Display for EmailError {
 
 impl std::error::Error for EmailError {}
 
-/// Analyses one e-mail address offline. Surrounding whitespace is trimmed; everything
-/// else must be a well-formed address (see the module documentation).
-pub fn analyse(input: &str) -> Result<EmailAnalysis, EmailError> {
+/// The form in which an address is matched against stored identifiers (the breach
+/// index): the local part in lower case, `@`, the domain in lower-case ASCII (punycode).
+/// It is the normal form the `email.case_folded` finding names, with IDN domains in their
+/// ASCII form so that both spellings of a domain meet. Sub-address tags and provider dots
+/// are kept: a breach exposes the literal address a site stored. Accepts exactly what
+/// [`analyse`] accepts, because both run the same checks.
+pub fn normal_form(input: &str) -> Result<String, EmailError> {
+    let parsed = parse(input)?;
+    let mut out = String::with_capacity(parsed.local.len() + 1 + parsed.domain_ascii.len());
+    out.push_str(parsed.local);
+    out.make_ascii_lowercase();
+    out.push('@');
+    out.push_str(&parsed.domain_ascii);
+    Ok(out)
+}
+
+/// An address that passed every syntax check, split into its parts.
+struct Parsed<'a> {
+    address: &'a str,
+    local: &'a str,
+    domain: &'a str,
+    domain_unicode: String,
+    domain_ascii: String,
+    reserved: Option<&'static str>,
+    registrable_domain: Option<String>,
+    public_suffix: Option<String>,
+}
+
+/// The syntax checks shared by [`analyse`] and [`normal_form`].
+fn parse(input: &str) -> Result<Parsed<'_>, EmailError> {
     let address = input.trim();
     if address.is_empty() {
         return Err(EmailError::Empty);
@@ -358,6 +386,31 @@ pub fn analyse(input: &str) -> Result<EmailAnalysis, EmailError> {
             .ok()
             .map(str::to_string)
     });
+    Ok(Parsed {
+        address,
+        local,
+        domain,
+        domain_unicode,
+        domain_ascii,
+        reserved,
+        registrable_domain,
+        public_suffix,
+    })
+}
+
+/// Analyses one e-mail address offline. Surrounding whitespace is trimmed; everything
+/// else must be a well-formed address (see the module documentation).
+pub fn analyse(input: &str) -> Result<EmailAnalysis, EmailError> {
+    let Parsed {
+        address,
+        local,
+        domain,
+        domain_unicode,
+        domain_ascii,
+        reserved,
+        registrable_domain,
+        public_suffix,
+    } = parse(input)?;
 
     let mut findings = Vec::new();
     let local_lower = local.to_ascii_lowercase();
@@ -457,6 +510,15 @@ pub fn analyse(input: &str) -> Result<EmailAnalysis, EmailError> {
                  likely belongs to an organisation or is someone's own domain."
             ),
         ));
+        if let Some(target) = lookalike_of(registrable_domain.as_deref().unwrap_or(&domain_ascii)) {
+            findings.push(Finding::new(
+                "email.lookalike_domain",
+                format!(
+                    "{domain_unicode} is one slip away from the free-mail domain {target}: a \
+                     typo, or a look-alike registered to catch or imitate {target} mail."
+                ),
+            ));
+        }
         DomainClass::Corporate
     };
 
@@ -577,6 +639,17 @@ fn domain_forms(domain: &str) -> Result<(String, String), EmailError> {
     let invalid = || EmailError::InvalidDomain {
         domain: domain.to_string(),
     };
+    // Plain ASCII letters, digits, hyphens and dots, with no A-label to decode: IDNA would
+    // only fold the case (the label checks below still run). This skips the IDNA
+    // machinery for almost every real address, which bulk breach imports feel.
+    let plain = domain
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if plain && !domain.to_ascii_lowercase().contains("xn--") {
+        let ascii = domain.to_ascii_lowercase();
+        check_labels(domain, &ascii)?;
+        return Ok((ascii.clone(), ascii));
+    }
     let uts46 = Uts46::new();
     // STD3 rules keep ASCII to letters, digits and hyphens; hyphens are checked at the
     // ends of labels only, because `ab--cd` labels are real (and all A-labels have one).
@@ -590,6 +663,22 @@ fn domain_forms(domain: &str) -> Result<(String, String), EmailError> {
         )
         .map_err(|_| invalid())?
         .into_owned();
+    check_labels(domain, &ascii)?;
+    let (unicode, result) = uts46.to_unicode(
+        ascii.as_bytes(),
+        AsciiDenyList::STD3,
+        Hyphens::CheckFirstLast,
+    );
+    result.map_err(|_| invalid())?;
+    Ok((unicode.into_owned(), ascii))
+}
+
+/// Checks the labels of a domain in its ASCII form (`domain` is the form given, for
+/// messages).
+fn check_labels(domain: &str, ascii: &str) -> Result<(), EmailError> {
+    let invalid = || EmailError::InvalidDomain {
+        domain: domain.to_string(),
+    };
     // Ideographic full stops and other dot look-alikes become '.' only now.
     if ascii.ends_with('.') {
         return Err(EmailError::TrailingDot);
@@ -613,20 +702,18 @@ fn domain_forms(domain: &str) -> Result<(String, String), EmailError> {
     }
     let tld = match labels.as_slice() {
         [_, .., tld] => *tld,
-        _ => return Err(EmailError::SingleLabel { domain: ascii }),
+        _ => {
+            return Err(EmailError::SingleLabel {
+                domain: ascii.to_string(),
+            });
+        }
     };
     if tld.bytes().all(|b| b.is_ascii_digit()) {
         return Err(EmailError::NumericTld {
             tld: tld.to_string(),
         });
     }
-    let (unicode, result) = uts46.to_unicode(
-        ascii.as_bytes(),
-        AsciiDenyList::STD3,
-        Hyphens::CheckFirstLast,
-    );
-    result.map_err(|_| invalid())?;
-    Ok((unicode.into_owned(), ascii))
+    Ok(())
 }
 
 /// Reserved and special-use names, matched on whole labels at the end of the domain,
@@ -723,6 +810,45 @@ fn disposable() -> &'static HashSet<&'static str> {
 fn freemail() -> &'static HashSet<&'static str> {
     static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
     SET.get_or_init(|| parse_list(include_str!("../data/email/freemail.txt")))
+}
+
+/// The free-mail domain `domain` imitates, if any: the same name under another ending
+/// (`gmail.co`), or one edit (a letter added, dropped, changed or two swapped) away
+/// (`gmial.com`, `yahooo.com`). Names shorter than five letters are left out, where one
+/// edit away lies a real business as often as a typo (`aol.com` and `aon.com`).
+fn lookalike_of(domain: &str) -> Option<&'static str> {
+    let (name, ending) = domain.split_once('.')?;
+    freemail().iter().copied().find(|known| {
+        let Some((known_name, known_ending)) = known.split_once('.') else {
+            return false;
+        };
+        if known_name.len() < 5 || *known == domain {
+            return false;
+        }
+        let same_name = known_name == name && known_ending != ending;
+        same_name || (known_ending == ending && one_edit_apart(known_name, name))
+    })
+}
+
+/// Whether `a` becomes `b` by one insertion, deletion, substitution or swap of neighbours.
+fn one_edit_apart(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a == b || a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (rest_a, rest_b) = (&a[prefix..], &b[prefix..]);
+    match rest_a.len().cmp(&rest_b.len()) {
+        std::cmp::Ordering::Less => rest_a == &rest_b[1..],
+        std::cmp::Ordering::Greater => &rest_a[1..] == rest_b,
+        std::cmp::Ordering::Equal => {
+            rest_a[1..] == rest_b[1..]
+                || (rest_a.len() >= 2
+                    && rest_a[0] == rest_b[1]
+                    && rest_a[1] == rest_b[0]
+                    && rest_a[2..] == rest_b[2..])
+        }
+    }
 }
 
 fn roles() -> &'static HashSet<&'static str> {
@@ -1499,5 +1625,65 @@ mod tests {
                 "{r}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod lookalike_tests {
+    use super::*;
+
+    fn codes(address: &str) -> Vec<String> {
+        analyse(address)
+            .unwrap()
+            .findings
+            .into_iter()
+            .map(|f| f.code)
+            .collect()
+    }
+
+    #[test]
+    fn a_free_mail_name_under_another_ending_is_a_lookalike() {
+        assert!(codes("jane@gmail.co").contains(&"email.lookalike_domain".to_string()));
+    }
+
+    #[test]
+    fn one_slip_from_a_free_mail_domain_is_a_lookalike() {
+        for address in [
+            "jane@gmsil.com",
+            "jane@outlok.com",
+            "jane@yahooo.com",
+            "jane@gmaill.com",
+        ] {
+            assert!(
+                codes(address).contains(&"email.lookalike_domain".to_string()),
+                "{address}"
+            );
+        }
+    }
+
+    #[test]
+    fn real_providers_and_short_names_are_not_lookalikes() {
+        for address in [
+            "jane@gmail.com",
+            "jane@aon.com",
+            "jane@example.com",
+            "jane@acme.co",
+        ] {
+            assert!(
+                !codes(address).contains(&"email.lookalike_domain".to_string()),
+                "{address}"
+            );
+        }
+    }
+
+    #[test]
+    fn edits_are_counted_exactly() {
+        assert!(one_edit_apart("gmail", "gmial"));
+        assert!(one_edit_apart("gmail", "gmaill"));
+        assert!(one_edit_apart("gmail", "gmal"));
+        assert!(one_edit_apart("gmail", "gmaik"));
+        assert!(!one_edit_apart("gmail", "gmail"));
+        assert!(!one_edit_apart("gmail", "giaml"));
+        assert!(!one_edit_apart("gmail", "mai"));
     }
 }

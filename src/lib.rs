@@ -6,6 +6,7 @@
 //! - `api`: the HTTP API on hyper (the only module that touches hyper).
 //! - `admin`: operator commands over the data directory's Unix socket.
 //! - `auth`, `accounts`, `billing`: keys, customers and credits, quotas.
+//! - `breaches`: the local breach index (catalog, identifier imports, lookups).
 //! - `scans`, `scheduler`: a scan's life in the store; the queue and the workers.
 //! - `engine`: runs recipes and assembles the dossier; `dossier` is its wire shape.
 //! - `email`, `phone`, `username`, `target`: the offline analysers and target checks.
@@ -18,6 +19,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod billing;
+pub mod breaches;
 pub mod cli;
 pub mod clock;
 pub mod config;

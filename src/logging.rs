@@ -3,6 +3,8 @@
 //! debug level: a payload can quote the data being handled, and targets are personal
 //! data that stay out of logs above debug.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 pub fn init(default_level: &str) {
@@ -11,6 +13,7 @@ pub fn init(default_level: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
     std::panic::set_hook(Box::new(|info| {
         let location = info

@@ -4,7 +4,7 @@
 //! handed to it by the group-commit writer; none of them commits.
 
 use crate::billing::{self, QuotaState, Refusal};
-use crate::config::{Config, Tier};
+use crate::config::Config;
 use crate::store::WriteTx;
 use crate::store::{Customer, LedgerEntry, LedgerKind, Scan, ScanError, ScanStatus, StoreError};
 use crate::target::Kind;
@@ -21,8 +21,18 @@ pub struct Submission {
 
 #[derive(Debug)]
 pub enum Admission {
-    Accepted { scans: Vec<Scan>, quota: QuotaState },
-    Refused { refusal: Refusal, quota: QuotaState },
+    Accepted {
+        scans: Vec<Scan>,
+        quota: QuotaState,
+    },
+    Refused {
+        refusal: Refusal,
+        quota: QuotaState,
+    },
+    /// The customer's tier is not in the config (an operator's mistake); nothing written.
+    TierNotConfigured {
+        tier: String,
+    },
 }
 
 /// How a scan ended, as the worker reports it.
@@ -37,15 +47,6 @@ pub enum Outcome {
         message: String,
         refund: bool,
     },
-}
-
-fn tier_of<'c>(config: &'c Config, customer: &Customer) -> Result<&'c Tier, StoreError> {
-    config.tiers.get(&customer.tier).ok_or_else(|| {
-        StoreError::Aborted(format!(
-            "customer {:?} has tier {:?}, which the config does not define",
-            customer.name, customer.tier
-        ))
-    })
 }
 
 fn load_customer(tx: &WriteTx, name: &str) -> Result<Customer, StoreError> {
@@ -66,7 +67,11 @@ pub fn admit(
     now_ms: i64,
 ) -> Result<Admission, StoreError> {
     let mut customer = load_customer(tx, customer_name)?;
-    let tier = *tier_of(config, &customer)?;
+    let Some(&tier) = config.tiers.get(&customer.tier) else {
+        return Ok(Admission::TierNotConfigured {
+            tier: customer.tier,
+        });
+    };
     billing::roll_windows(&mut customer, now_ms);
     let n = submissions.len() as u32;
     if let Err(refusal) = billing::check(&customer, &tier, n, now_ms) {

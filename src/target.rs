@@ -94,20 +94,60 @@ pub fn validate(raw: &str, kind: Kind) -> Result<String, TargetError> {
         Kind::Email => crate::email::analyse(target)
             .map(|_| ())
             .map_err(|e| e.to_string()),
-        Kind::Phone => crate::phone::analyse(target, None)
-            .map(|_| ())
-            .map_err(|e| e.to_string()),
+        Kind::Phone => check_phone(target),
         Kind::Username => crate::username::analyse(target)
             .map(|_| ())
             .map_err(|e| e.to_string()),
     };
     checked.map_err(|message| {
+        let kind = match kind {
+            Kind::Phone => "phone number",
+            other => other.as_str(),
+        };
         TargetError::Invalid(format!(
-            "target is not a valid {}: {message}",
-            kind.as_str()
+            "target is not a valid {kind}: {}",
+            clause(&message)
         ))
     })?;
     Ok(target.to_string())
+}
+
+/// Whether a phone target carries its country code (`+44 …` or `0044 …`).
+pub fn has_country_code(target: &str) -> bool {
+    let target = target.trim_start();
+    target.starts_with('+') || target.starts_with("00")
+}
+
+/// A phone number written without its country code can only be read as international
+/// digits (`442079460000` → `+44 20 7946 0000`); it is accepted only when that reading is
+/// a valid number, so the dossier never names a country the customer did not give.
+fn check_phone(target: &str) -> Result<(), String> {
+    let analysis = crate::phone::analyse(target, None);
+    if has_country_code(target) {
+        return analysis.map(|_| ()).map_err(|e| e.to_string());
+    }
+    match analysis {
+        Ok(found) if found.profile.valid => Ok(()),
+        _ => Err(
+            "it has no country code, and its digits are not a valid international \
+                  number; write it with its country code, for example +1 202 456 1111"
+                .to_string(),
+        ),
+    }
+}
+
+/// An analyser's message as a clause to follow a colon: no final full stop, and a lower-case
+/// first letter unless the first word is an acronym (`IDN`).
+fn clause(message: &str) -> String {
+    let message = message.trim().trim_end_matches('.');
+    let mut chars = message.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if first.is_uppercase() && second.is_lowercase() => first
+            .to_lowercase()
+            .chain(message.chars().skip(1))
+            .collect(),
+        _ => message.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -122,6 +162,25 @@ mod tests {
         assert_eq!(infer("123456"), Kind::Username);
         assert_eq!(infer("1234567890123456"), Kind::Username);
         assert_eq!(infer("johndoe"), Kind::Username);
+    }
+
+    #[test]
+    fn a_phone_without_country_code_is_read_internationally_only_when_valid() {
+        assert!(validate("442079460000", Kind::Phone).is_ok());
+        let err = validate("2024561111", Kind::Phone).unwrap_err().to_string();
+        assert!(err.contains("no country code"), "{err}");
+        assert!(validate("020 7946 0000", Kind::Phone).is_err());
+        assert!(validate("+1 202 456 1111", Kind::Phone).is_ok());
+    }
+
+    #[test]
+    fn analyser_messages_read_as_one_sentence() {
+        assert_eq!(
+            clause("The text does not contain a phone number."),
+            "the text does not \
+                   contain a phone number"
+        );
+        assert_eq!(clause("IDN labels are refused"), "IDN labels are refused");
     }
 
     #[test]

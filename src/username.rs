@@ -158,8 +158,25 @@ impl fmt::Display for UsernameError {
 
 impl std::error::Error for UsernameError {}
 
-/// Analyses one handle offline. See the module documentation for what is accepted.
-pub fn analyse(input: &str) -> Result<UsernameAnalysis, UsernameError> {
+/// The form in which a handle is matched against stored identifiers (the breach index):
+/// [`UsernameAnalysis::normalized`], without the site-rule checks. Accepts exactly what
+/// [`analyse`] accepts, because both run the same checks.
+pub fn normalise(input: &str) -> Result<String, UsernameError> {
+    Ok(check(input)?.handle.to_lowercase())
+}
+
+/// A handle that passed every check, split into its parts.
+struct Checked<'a> {
+    username: &'a str,
+    handle: &'a str,
+    /// Characters in `handle`.
+    length: usize,
+    at_prefix: bool,
+    email_like: Option<(&'a str, &'a str)>,
+}
+
+/// The checks shared by [`analyse`] and [`normalise`].
+fn check(input: &str) -> Result<Checked<'_>, UsernameError> {
     let username = input.trim();
     if username.is_empty() {
         return Err(UsernameError::Empty);
@@ -212,6 +229,24 @@ pub fn analyse(input: &str) -> Result<UsernameAnalysis, UsernameError> {
     if let Some(character) = handle.chars().find(|&c| c != '@' && !usable(c)) {
         return Err(UsernameError::UnusableCharacter { character });
     }
+    Ok(Checked {
+        username,
+        handle,
+        length,
+        at_prefix,
+        email_like,
+    })
+}
+
+/// Analyses one handle offline. See the module documentation for what is accepted.
+pub fn analyse(input: &str) -> Result<UsernameAnalysis, UsernameError> {
+    let Checked {
+        username,
+        handle,
+        length,
+        at_prefix,
+        email_like,
+    } = check(input)?;
 
     let normalized = handle.to_lowercase();
     let charset = charset_of(handle);
@@ -286,6 +321,11 @@ pub fn analyse(input: &str) -> Result<UsernameAnalysis, UsernameError> {
 
 /// Characters at least one known site accepts in a handle (`@` is handled apart).
 fn usable(c: char) -> bool {
+    // The common case answered without the regular expression, which costs far more than
+    // the rest of `normalise` (bulk breach imports call it for every handle).
+    if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '!' | '~' | '*' | '(' | ')') {
+        return true;
+    }
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| compile(r"^[\p{L}\p{M}\p{N}_.\-!~*()]$"));
     let mut buf = [0u8; 4];

@@ -209,6 +209,11 @@ fn malformed_auth_headers_are_unauthorized_and_revoked_keys_invalid() {
     );
     assert!(bad.starts_with("HTTP/1.1 401"), "{bad}");
     assert!(bad.contains("\"unauthorized\""));
+    assert!(
+        bad.to_ascii_lowercase()
+            .contains("www-authenticate: bearer"),
+        "{bad}"
+    );
     assert_eq!(server.get("/api/v1/account", Some(&key)).status, 200);
     server
         .admin(skopio::accounts::Request::KeysRevoke { key_id })
@@ -254,6 +259,7 @@ fn hostile_targets_are_refused_cleanly() {
         "@@@".to_string(),
         "+".repeat(20),
         "  2 22#:".to_string(),
+        "2024561111".to_string(),
     ];
     for target in hostile {
         let answer = server.post(

@@ -71,6 +71,18 @@ fn operator_commands_work_while_the_server_runs() {
     assert!(!unknown.status.success());
     let negative = appliance.run(&["credits", "add", "acme", "--", "-5"]);
     assert!(!negative.status.success());
+    // Regression: a huge top-up used to wrap the balance round to a negative number.
+    let huge = appliance.run(&["credits", "add", "acme", "9223372036854775807"]);
+    assert!(!huge.status.success());
+    assert!(String::from_utf8_lossy(&huge.stderr).contains("would exceed"));
+    // Regression: minting a key with another tier used to move the customer silently.
+    let retier = appliance.run(&["keys", "create", "--customer", "acme", "--tier", "pro"]);
+    assert!(!retier.status.success());
+    assert!(String::from_utf8_lossy(&retier.stderr).contains("customers set-tier"));
+    assert_eq!(
+        appliance.json(&["customers", "show", "acme"])["balance"],
+        125
+    );
 
     appliance.json(&["keys", "revoke", &key_id]);
     let (status, body) = get_json(&agent, &format!("http://{addr}/api/v1/account"), &key);
@@ -86,6 +98,9 @@ fn operator_commands_work_while_the_server_runs() {
         !file_contains(&db, key.as_bytes()),
         "the plaintext key reached the database"
     );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&db).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the database is readable by the operator only");
 }
 
 #[test]
@@ -178,4 +193,66 @@ fn serve_runs_without_a_config_file_and_stops_cleanly_on_sigterm() {
         .unwrap();
     assert!(listed.status.success());
     assert_eq!(String::from_utf8_lossy(&listed.stdout).trim(), "[]");
+}
+
+#[test]
+fn an_operator_command_in_the_wrong_folder_says_so_instead_of_creating_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let listed = std::process::Command::new(binary::BIN)
+        .args(["customers", "list", "--data-dir"])
+        .arg(dir.path().join("nowhere"))
+        .output()
+        .unwrap();
+    assert!(!listed.status.success());
+    assert!(String::from_utf8_lossy(&listed.stderr).contains("no Skopio database"));
+    assert!(!dir.path().join("nowhere").exists());
+}
+
+#[test]
+fn urls_follow_the_listen_address_when_no_public_base_url_is_set() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let mut server = std::process::Command::new(binary::BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data_dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+    let created = std::process::Command::new(binary::BIN)
+        .args([
+            "keys",
+            "create",
+            "--customer",
+            "acme",
+            "--credits",
+            "1",
+            "--json",
+            "--data-dir",
+        ])
+        .arg(&data_dir)
+        .output()
+        .unwrap();
+    let created: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let key = created["key"].as_str().unwrap();
+    let mut answer = agent()
+        .post(&format!("http://{addr}/api/v1/scan"))
+        .header("Authorization", &format!("Bearer {key}"))
+        .send("{\"target\":\"johndoe\"}")
+        .unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap();
+    let poll_url = body["poll_url"].as_str().unwrap();
+    assert!(
+        poll_url.starts_with(&format!("http://{addr}/api/v1/scan/req-")),
+        "{poll_url}"
+    );
+    server.kill().unwrap();
+    let _ = server.wait();
 }

@@ -25,6 +25,7 @@ pub enum ApiError {
     RateLimitDay { limit: u32, retry_after: u64 },
     EngineSubmitFailed,
     NotImplemented(&'static str),
+    TierNotConfigured(String),
     Internal,
 }
 
@@ -48,6 +49,7 @@ impl ApiError {
             | ApiError::RateLimitDay { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::EngineSubmitFailed => StatusCode::BAD_GATEWAY,
             ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            ApiError::TierNotConfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -73,6 +75,7 @@ impl ApiError {
             ApiError::RateLimitDay { .. } => "rate_limit_day",
             ApiError::EngineSubmitFailed => "engine_submit_failed",
             ApiError::NotImplemented(_) => "not_implemented",
+            ApiError::TierNotConfigured(_) => "tier_not_configured",
             ApiError::Internal => "internal_error",
         }
     }
@@ -115,6 +118,10 @@ impl ApiError {
                     .to_string()
             }
             ApiError::NotImplemented(what) => format!("{what} is not available in this build."),
+            ApiError::TierNotConfigured(tier) => format!(
+                "Your account is on tier {tier:?}, which this appliance's configuration does not \
+                 define; nothing was charged. Please contact the operator."
+            ),
             ApiError::Internal => {
                 "An internal error occurred; nothing was charged for this request.".to_string()
             }

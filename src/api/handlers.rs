@@ -159,6 +159,7 @@ pub async fn submit(
             };
             return Ok(Reply::error(&error).with_quota(quota));
         }
+        Admission::TierNotConfigured { tier } => return Err(ApiError::TierNotConfigured(tier)),
     };
     let eta_seconds = app.scheduler.eta_seconds();
     reservation.enqueue(vec![scan.scan_id.clone()]);

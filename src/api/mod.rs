@@ -191,6 +191,10 @@ fn response(reply: Reply, request_id: &str) -> Response<Full<Bytes>> {
     if let Some(allow) = reply.allow {
         set("allow", allow.to_string());
     }
+    if reply.status == StatusCode::UNAUTHORIZED {
+        // RFC 6750: tell the client which scheme the API expects.
+        set("www-authenticate", "Bearer realm=\"skopio\"".to_string());
+    }
     if let Some(quota) = reply.quota {
         let (policy, state) = ratelimit_headers(&quota);
         set("ratelimit-policy", policy);

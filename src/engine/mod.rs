@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::dossier::{
-    Artifacts, Contacts, Counts, Dossier, Finding, PhoneProfile, Profiles, RecipeFinding,
+    Artifacts, Breach, Contacts, Counts, Dossier, Finding, PhoneProfile, Profiles, RecipeFinding,
     RecipeRun, RecipeStatus,
 };
 use crate::target::Kind;
@@ -46,6 +46,8 @@ pub struct RecipeOutput {
     pub phone_profile: Option<PhoneProfile>,
     pub profiles: Profiles,
     pub contacts: Contacts,
+    /// Breaches holding the target (the breach index recipe).
+    pub breaches: Vec<Breach>,
 }
 
 pub type RecipeFuture = Pin<Box<dyn Future<Output = Result<RecipeOutput, String>> + Send>>;
@@ -104,6 +106,11 @@ impl Engine {
     /// The engine with Skopio's built-in recipes.
     pub fn standard(settings: EngineSettings) -> Engine {
         Engine::new(recipes::standard(), settings)
+    }
+
+    /// The built-in recipes plus the lookup in the local breach index.
+    pub fn with_breach_index(settings: EngineSettings, index: crate::breaches::Index) -> Engine {
+        Engine::new(recipes::standard_with_breaches(index), settings)
     }
 
     /// The recipes a target of `kind` gets (the `recipes_to_run` of a 202).
@@ -230,6 +237,7 @@ fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier 
     let mut findings = Vec::new();
     let mut entities = BTreeSet::new();
     let mut facts = Vec::new();
+    let mut breaches: Vec<Breach> = Vec::new();
     let mut recipe_runs = Vec::with_capacity(runs.len());
     for (run, output) in runs {
         for finding in output.findings {
@@ -245,6 +253,7 @@ fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier 
         profiles.weak.extend(output.profiles.weak);
         contacts.emails.extend(output.contacts.emails);
         contacts.phones.extend(output.contacts.phones);
+        breaches.extend(output.breaches);
         if phone_profile.is_none() {
             phone_profile = output.phone_profile;
         }
@@ -260,6 +269,11 @@ fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier 
     for contact in contacts.emails.iter().chain(&contacts.phones) {
         entities.insert(format!("contact:{}", contact.value.to_lowercase()));
     }
+    breaches.sort_by(|a, b| a.name.cmp(&b.name));
+    breaches.dedup_by(|a, b| a.name == b.name);
+    for breach in &breaches {
+        entities.insert(format!("breach:{}", breach.name));
+    }
     let counts = Counts {
         cases: recipe_runs
             .iter()
@@ -269,11 +283,11 @@ fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier 
         findings: findings.len() as u32,
     };
     let mut dossier = Dossier {
-        risk: risk::score(&findings, &profiles, &contacts, &[]),
+        risk: risk::score(&findings, &profiles, &contacts, &breaches),
         counts,
         profiles,
         contacts,
-        breaches: Vec::new(),
+        breaches,
         phone_profile,
         ai_summary: String::new(),
         summary_source: "template".to_string(),

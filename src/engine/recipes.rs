@@ -1,5 +1,5 @@
 //! Skopio's built-in recipes. Each adapts one analyser (`crate::email`, `crate::phone`,
-//! `crate::username`) to the engine: it runs the analysis on the blocking pool and turns
+//! `crate::username`) or the breach index (`crate::breaches`) to the engine: it runs the analysis on the blocking pool and turns
 //! the result into findings, entities, facts for the summary and, for phones, the
 //! dossier's `phone_profile`. The analysers own the rules; these adapters own nothing
 //! but the translation.
@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use super::{Recipe, RecipeFuture, RecipeOutput, ScanInput, blocking};
+use crate::dossier::Finding;
 use crate::target::Kind;
 
 pub fn standard() -> Vec<Arc<dyn Recipe>> {
@@ -18,9 +19,17 @@ pub fn standard() -> Vec<Arc<dyn Recipe>> {
     ]
 }
 
+/// The standard recipes and the breach index lookup.
+pub fn standard_with_breaches(index: crate::breaches::Index) -> Vec<Arc<dyn Recipe>> {
+    let mut recipes = standard();
+    recipes.push(Arc::new(BreachIndex { index }));
+    recipes
+}
+
 /// Findings of the email analysis that are about the domain, not the address's form.
-const DOMAIN_CODES: [&str; 7] = [
+const DOMAIN_CODES: [&str; 8] = [
     "email.registrable_domain",
+    "email.lookalike_domain",
     "email.reserved_domain",
     "email.subdomain_address",
     "email.disposable_domain",
@@ -93,11 +102,19 @@ impl Recipe for EmailDomain {
                 .into_iter()
                 .filter(|f| DOMAIN_CODES.contains(&f.code.as_str()))
                 .collect();
-            let domain = analysis
-                .registrable_domain
-                .unwrap_or(analysis.domain_unicode);
+            // Shown to people, so in Unicode form (`bücher.de`, not `xn--bcher-kva.de`).
+            let domain = match analysis.registrable_domain {
+                Some(ascii) => idna::domain_to_unicode(&ascii).0,
+                None => analysis.domain_unicode,
+            };
             let class = analysis.domain_class.as_str();
-            output.note = format!("{domain} is a {} domain", class.replace('_', "-"));
+            output.note = match analysis.domain_class {
+                crate::email::DomainClass::Corporate => format!(
+                    "{domain} is on neither the free-mail nor the disposable list: likely an \
+                     organisation's own domain (not checked further: no DNS lookup is made)"
+                ),
+                _ => format!("{domain} is a {} domain", class.replace('_', "-")),
+            };
             output.entities.push(format!("domain:{domain}"));
             output.facts.push(("email.domain", domain));
             output.facts.push(("email.domain_class", class.to_string()));
@@ -125,8 +142,19 @@ impl Recipe for PhoneAnalysis {
         blocking(move || {
             let analysis = crate::phone::analyse(&input.target, None).map_err(|e| e.to_string())?;
             let profile = analysis.profile;
+            let mut findings = analysis.findings;
+            if !crate::target::has_country_code(&input.target) {
+                findings.push(Finding::new(
+                    "phone.assumed_international",
+                    format!(
+                        "The number was given without a country code and read as the \
+                         international number {}.",
+                        profile.international
+                    ),
+                ));
+            }
             let mut output = RecipeOutput {
-                findings: analysis.findings,
+                findings,
                 ..RecipeOutput::default()
             };
             output.note = match profile.valid {
@@ -179,4 +207,108 @@ impl Recipe for UsernameRules {
             Ok(output)
         })
     }
+}
+
+/// Which breaches in the local index hold the target, after normalising it as imports
+/// do. It applies to every kind once the index holds identifiers: an appliance with no
+/// breach data does not claim a breach check.
+pub struct BreachIndex {
+    index: crate::breaches::Index,
+}
+
+/// A breach this many months old or newer counts as recent.
+const RECENT_MONTHS: i64 = 24;
+
+impl Recipe for BreachIndex {
+    fn name(&self) -> &'static str {
+        "breach.index"
+    }
+
+    fn applies_to(&self, _: Kind) -> bool {
+        self.index.populated()
+    }
+
+    fn run(&self, input: Arc<ScanInput>) -> RecipeFuture {
+        let index = self.index.clone();
+        Box::pin(async move {
+            let records = index.lookup(input.kind, input.target.clone()).await?;
+            let now = time::OffsetDateTime::now_utc();
+            let this_month = i64::from(now.year()) * 12 + i64::from(u8::from(now.month())) - 1;
+            Ok(breach_output(&records, this_month))
+        })
+    }
+}
+
+/// Months since year 0 of a `YYYY-MM…` date.
+fn month_number(date: &str) -> Option<i64> {
+    let year: i64 = date.get(0..4)?.parse().ok()?;
+    let month: i64 = date.get(5..7)?.parse().ok()?;
+    Some(year * 12 + month - 1)
+}
+
+/// Findings, entities and dossier lines for the breaches found; `this_month` is the
+/// current month as `month_number` counts.
+fn breach_output(records: &[crate::store::BreachRecord], this_month: i64) -> RecipeOutput {
+    let mut output = RecipeOutput::default();
+    for record in records {
+        let breach = crate::breaches::dossier_breach(record);
+        let when = match breach.date.is_empty() {
+            true => String::new(),
+            false => format!(" ({})", breach.date),
+        };
+        output.findings.push(Finding::new(
+            "breach.found",
+            format!(
+                "Found in the {} breach{when}; it exposed: {}.",
+                breach.title,
+                breach.classes.join(", ")
+            ),
+        ));
+        let age = month_number(&record.breach_date).map(|m| this_month - m);
+        if age.is_some_and(|months| (0..=RECENT_MONTHS).contains(&months)) {
+            output.findings.push(Finding::new(
+                "breach.recent",
+                format!(
+                    "The {} breach{when} is less than two years old.",
+                    breach.title
+                ),
+            ));
+        }
+        if record.sensitive {
+            output.findings.push(Finding::new(
+                "breach.sensitive",
+                format!(
+                    "The {} breach is flagged sensitive: being in it can itself harm the \
+                     owner.",
+                    breach.title
+                ),
+            ));
+        }
+        if record.fabricated {
+            output.findings.push(Finding::new(
+                "breach.fabricated",
+                format!(
+                    "The {} breach is flagged fabricated: its data may not come from the \
+                     site named.",
+                    breach.title
+                ),
+            ));
+        }
+        if record.spam_list {
+            output.findings.push(Finding::new(
+                "breach.spam_list",
+                format!(
+                    "The {} data is a spam list, not a site's accounts.",
+                    breach.title
+                ),
+            ));
+        }
+        output.entities.push(format!("breach:{}", breach.name));
+        output.breaches.push(breach);
+    }
+    output.note = match records.len() {
+        0 => "the target is in none of the breaches in the local index".to_string(),
+        n => format!("the target is in {n} of the breaches in the local index"),
+    };
+    output
 }

@@ -8,6 +8,7 @@
 //! | factor | weight | when |
 //! |---|---|---|
 //! | `disposable_email` | 45 | the address is at a disposable-mail domain |
+//! | `lookalike_domain` | 30 | the domain is one slip from a free-mail one (`gmail.co`) |
 //! | `role_address` | 10 | the local part is a role (info@, admin@), not a person |
 //! | `free_mail` | 5 | a free-mail provider, where anyone can open an address |
 //! | `sub_address` | 5 | a plus-tag or a disposable alias: the owner hands out variants |
@@ -16,7 +17,11 @@
 //! | | | shared cost, UAN or toll free 10 |
 //! | `accounts` | 3 each, at most 15 | verified accounts; weak ones count for 1 each |
 //! | `exposed_contacts` | 5 each, at most 15 | emails and phones published on profiles |
-//! | `breaches` | 15 each, at most 45 | breaches holding the identifier |
+//! | `breaches` | 15 each, at most 45 | breaches holding the identifier (fabricated ones |
+//! | | | are listed in the dossier but add nothing) |
+//! | `passwords_exposed` | 15 | a breach holding it exposed passwords (`Passwords` class) |
+//! | `recent_breach` | 10 | a breach holding it is less than two years old |
+//! | `sensitive_breach` | 10 | a breach holding it is flagged sensitive (adult, dating …) |
 //!
 //! Bands: low below 40, medium from 40 (65 is medium), high from 70, critical from 90.
 
@@ -54,6 +59,9 @@ pub fn score(
     };
     if let Some(detail) = has(findings, "email.disposable_domain") {
         add("disposable_email", 45, detail);
+    }
+    if let Some(detail) = has(findings, "email.lookalike_domain") {
+        add("lookalike_domain", 30, detail);
     }
     if let Some(detail) = has(findings, "email.role_address") {
         add("role_address", 10, detail);
@@ -99,10 +107,35 @@ pub fn score(
         let detail = format!("{n_contacts} contacts published on profiles");
         add("exposed_contacts", (5 * n_contacts).min(15) as u32, detail);
     }
-    if !breaches.is_empty() {
+    // The breach recipe reports one `breach.fabricated` finding per fabricated breach.
+    let n_fabricated = findings
+        .iter()
+        .filter(|f| f.code == "breach.fabricated")
+        .count();
+    let n_real = breaches.len().saturating_sub(n_fabricated);
+    if n_real > 0 {
         let names: Vec<&str> = breaches.iter().map(|b| b.name.as_str()).collect();
         let detail = format!("found in {} breaches: {}", breaches.len(), names.join(", "));
-        add("breaches", (15 * breaches.len()).min(45) as u32, detail);
+        add("breaches", (15 * n_real).min(45) as u32, detail);
+    }
+    let with_passwords: Vec<&str> = breaches
+        .iter()
+        .filter(|b| {
+            b.classes
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case("passwords"))
+        })
+        .map(|b| b.name.as_str())
+        .collect();
+    if n_real > 0 && !with_passwords.is_empty() {
+        let detail = format!("passwords exposed in: {}", with_passwords.join(", "));
+        add("passwords_exposed", 15, detail);
+    }
+    if let Some(detail) = has(findings, "breach.recent") {
+        add("recent_breach", 10, detail);
+    }
+    if let Some(detail) = has(findings, "breach.sensitive") {
+        add("sensitive_breach", 10, detail);
     }
     let score = factors.iter().map(|f| f.weight).sum::<u32>().min(100);
     Risk {
@@ -153,6 +186,56 @@ mod tests {
         let risk = score(&found, &Profiles::default(), &Contacts::default(), &[]);
         assert_eq!(risk.score, 70);
         assert_eq!(risk.band, "high");
+    }
+
+    fn breach(name: &str, classes: &[&str]) -> Breach {
+        Breach {
+            name: name.into(),
+            title: name.into(),
+            date: "2013-10".into(),
+            accounts: 1,
+            classes: classes.iter().map(|c| c.to_string()).collect(),
+            verified: true,
+        }
+    }
+
+    #[test]
+    fn breaches_with_passwords_recent_and_sensitive_add_their_factors() {
+        let found = [finding("breach.recent"), finding("breach.sensitive")];
+        let breaches = [
+            breach("Adobe", &["Email addresses", "Passwords"]),
+            breach("Ashley", &["Email addresses"]),
+        ];
+        let risk = score(
+            &found,
+            &Profiles::default(),
+            &Contacts::default(),
+            &breaches,
+        );
+        let names: Vec<&str> = risk.factors.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "breaches",
+                "passwords_exposed",
+                "recent_breach",
+                "sensitive_breach"
+            ]
+        );
+        assert_eq!(risk.score, 30 + 15 + 10 + 10);
+    }
+
+    #[test]
+    fn a_fabricated_breach_alone_adds_nothing() {
+        let found = [finding("breach.fabricated")];
+        let breaches = [breach("Fake", &["Passwords"])];
+        let risk = score(
+            &found,
+            &Profiles::default(),
+            &Contacts::default(),
+            &breaches,
+        );
+        assert_eq!(risk.score, 0);
     }
 
     #[test]

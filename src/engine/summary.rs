@@ -76,8 +76,14 @@ fn email_lines(facts: &[(&'static str, String)], ru: bool, out: &mut Vec<String>
             format!("Its domain {domain} is reserved and receives no mail.")
         }
         (Some("reserved"), true) => format!("Домен {domain} зарезервирован и почту не принимает."),
-        (_, false) => format!("Its domain {domain} appears to belong to an organisation."),
-        (_, true) => format!("Домен {domain}, по-видимому, принадлежит организации."),
+        (_, false) => format!(
+            "Its domain {domain} is on no free-mail or disposable list, so it likely belongs \
+             to an organisation (not verified)."
+        ),
+        (_, true) => format!(
+            "Домена {domain} нет в списках бесплатных и одноразовых почтовых служб; \
+             вероятно, он принадлежит организации (не проверялось)."
+        ),
     };
     out.push(line);
     if let Some(role) = fact(facts, "email.role") {
@@ -99,26 +105,62 @@ fn phone_lines(dossier: &Dossier, ru: bool, out: &mut Vec<String>) {
         return;
     };
     let country = phone.country.clone().or_else(|| phone.region.clone());
-    let country = country.unwrap_or_else(|| "?".to_string());
-    let line_type = phone.line_type.replace('_', " ");
-    let line = match (phone.valid, ru) {
-        (true, false) => format!("It is a valid {line_type} number from {country}."),
-        (true, true) => format!("Номер действителен: тип «{line_type}», страна {country}."),
-        (false, false) => format!("It is not a valid number for {country}."),
-        (false, true) => format!("Номер недействителен для страны {country}."),
+    let line_type = line_type_name(&phone.line_type, ru);
+    let line = match (phone.valid, ru, country) {
+        (true, false, Some(c)) => format!("It is a valid {line_type} number from {c}."),
+        (true, false, None) => format!("It is a valid {line_type} number."),
+        (true, true, Some(c)) => format!("Номер действителен: {line_type}, страна: {c}."),
+        (true, true, None) => format!("Номер действителен: {line_type}."),
+        (false, false, Some(c)) => format!("It is not a valid number for {c}."),
+        (false, false, None) => "It is not a valid phone number.".to_string(),
+        (false, true, Some(c)) => format!("Номер недействителен (страна: {c})."),
+        (false, true, None) => "Номер недействителен.".to_string(),
     };
     out.push(line);
     if let Some(carrier) = &phone.carrier {
-        out.push(match ru {
-            false => format!("Carrier: {carrier}."),
-            true => format!("Оператор: {carrier}."),
-        });
+        out.push(sentence(if ru { "Оператор" } else { "Carrier" }, carrier));
     }
     if let Some(location) = &phone.location {
-        out.push(match ru {
-            false => format!("Location: {location}."),
-            true => format!("Местоположение: {location}."),
-        });
+        out.push(sentence(
+            if ru {
+                "Местоположение"
+            } else {
+                "Location"
+            },
+            location,
+        ));
+    }
+}
+
+/// `Label: value.`, without doubling a full stop the value already ends with (`D.C.`).
+fn sentence(label: &str, value: &str) -> String {
+    match value.ends_with('.') {
+        true => format!("{label}: {value}"),
+        false => format!("{label}: {value}."),
+    }
+}
+
+/// libphonenumber's line type as readers say it.
+fn line_type_name(line_type: &str, ru: bool) -> String {
+    let (en, ru_name) = match line_type {
+        "mobile" => ("mobile", "мобильный"),
+        "fixed_line" => ("fixed-line", "стационарный"),
+        "fixed_line_or_mobile" => ("fixed-line or mobile", "стационарный или мобильный"),
+        "toll_free" => ("toll-free", "бесплатный для звонящего"),
+        "premium_rate" => ("premium-rate", "платный (премиум)"),
+        "shared_cost" => ("shared-cost", "с разделённой оплатой"),
+        "voip" => ("VoIP", "IP-телефония"),
+        "personal_number" => ("personal", "персональный"),
+        "pager" => ("pager", "пейджер"),
+        "uan" => ("universal access", "единый номер доступа"),
+        "voicemail" => ("voicemail", "голосовая почта"),
+        _ => ("", ""),
+    };
+    match (ru, en.is_empty()) {
+        (false, false) => en.to_string(),
+        (true, false) => format!("тип «{ru_name}»"),
+        (false, true) => "phone".to_string(),
+        (true, true) => "тип не определён".to_string(),
     }
 }
 
@@ -140,17 +182,28 @@ fn coverage_lines(dossier: &Dossier, ru: bool, out: &mut Vec<String>) {
     let n_weak = dossier.profiles.weak.len();
     let searched_sites = dossier.recipes.iter().any(|r| r.name.ends_with(".sites"));
     let searched_breaches = dossier.recipes.iter().any(|r| r.name.starts_with("breach"));
+    // A failed lookup found nothing, which is not the same as "in no breach".
+    let breaches_known = dossier
+        .recipes
+        .iter()
+        .any(|r| r.name.starts_with("breach") && r.status == RecipeStatus::Ok);
     if searched_sites || n_verified + n_weak > 0 {
         out.push(match ru {
             false => format!("Accounts found: {n_verified} verified, {n_weak} weak."),
             true => format!("Найдено аккаунтов: {n_verified} подтверждённых, {n_weak} слабых."),
         });
     }
-    if searched_breaches {
-        let n = dossier.breaches.len();
-        out.push(match ru {
-            false => format!("Breaches holding it: {n}."),
-            true => format!("Утечек с этим идентификатором: {n}."),
+    if breaches_known {
+        let names: Vec<&str> = dossier.breaches.iter().map(|b| b.title.as_str()).collect();
+        out.push(match (names.is_empty(), ru) {
+            (true, false) => "It is in none of the known breaches.".to_string(),
+            (true, true) => "В известных утечках не найден.".to_string(),
+            (false, false) => format!(
+                "Breaches holding it: {} ({}).",
+                names.len(),
+                names.join(", ")
+            ),
+            (false, true) => format!("Найден в утечках: {} ({}).", names.len(), names.join(", ")),
         });
     }
     if !searched_sites && !searched_breaches {

@@ -127,6 +127,31 @@ impl From<ParseError> for PhoneError {
 /// `PhoneError` when the input cannot be read as a phone number at all. A number that
 /// can be read but is invalid is no error: its analysis says so.
 pub fn analyse(input: &str, region_hint: Option<&str>) -> Result<PhoneAnalysis, PhoneError> {
+    bounded(input, |input| {
+        let hint = region_hint.map(str::trim).filter(|hint| !hint.is_empty());
+        guarded(|| analyse_unguarded(input, hint))
+    })
+}
+
+/// The number in E.164 form (`PhoneProfile::e164` of [`analyse`] with no region hint),
+/// without the rest of the analysis: the form in which numbers are matched against stored
+/// identifiers (the breach index). Accepts exactly what `analyse(input, None)` accepts.
+pub fn e164(input: &str) -> Result<String, PhoneError> {
+    bounded(input, |input| {
+        guarded(|| {
+            let number = parse(input, None)?;
+            Ok(PHONE_NUMBER_UTIL
+                .format(&number, PhoneNumberFormat::E164)
+                .into_owned())
+        })
+    })
+}
+
+/// Refuses oversized and empty input, drops invisible marks and trims, then runs `work`.
+fn bounded<T>(
+    input: &str,
+    work: impl FnOnce(&str) -> Result<T, PhoneError>,
+) -> Result<T, PhoneError> {
     // The byte test first (no character takes more than 4 bytes in UTF-8), so a megabyte
     // of text is refused without being walked.
     if input.len() > 4 * MAX_INPUT_CHARS || input.chars().count() > MAX_INPUT_CHARS {
@@ -137,8 +162,7 @@ pub fn analyse(input: &str, region_hint: Option<&str>) -> Result<PhoneAnalysis, 
     if input.is_empty() {
         return Err(PhoneError::Empty);
     }
-    let hint = region_hint.map(str::trim).filter(|hint| !hint.is_empty());
-    guarded(|| analyse_unguarded(input, hint))
+    work(input)
 }
 
 /// Runs `work`, turning a panic into `PhoneError::Internal`. Phone parsers of this kind

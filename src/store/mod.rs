@@ -9,19 +9,23 @@
 //! - `ledger`: (customer, sequence) → `LedgerEntry`, every movement of credits.
 //! - `scans`: scan id → `Scan`; ids sort by creation time, so ranges are time ranges.
 //! - `pending`: scan id → (), the scans queued or running, put back on the queue at start.
+//! - `breaches`, `breach_names`, `breach_index`: the breach index (see `breaches.rs`).
 //!
 //! Invariant: whatever must agree (balance, ledger, quota counters, scan, pending marker)
 //! is written in one transaction, so no crash leaves one without the other.
 
+mod breaches;
 mod readers;
 mod records;
 mod writer;
 
-use std::path::Path;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
+pub use breaches::BreachRecord;
 pub use records::{ApiKey, Customer, LedgerEntry, LedgerKind, Scan, ScanError, ScanStatus};
 pub use writer::{Writer, WriterThread};
 
@@ -49,7 +53,7 @@ pub enum StoreError {
     /// The writer thread is gone (shutting down) or a change panicked mid-batch.
     WriterGone,
     Aborted(String),
-    Io(std::io::Error),
+    Io(PathBuf, std::io::Error),
 }
 
 impl std::fmt::Display for StoreError {
@@ -61,7 +65,7 @@ impl std::fmt::Display for StoreError {
             StoreError::Decode { what, message } => write!(f, "cannot read a {what}: {message}"),
             StoreError::WriterGone => write!(f, "the store is shutting down"),
             StoreError::Aborted(m) => write!(f, "the change was not saved: {m}"),
-            StoreError::Io(e) => write!(f, "cannot open the data directory: {e}"),
+            StoreError::Io(path, e) => write!(f, "cannot prepare {}: {e}", path.display()),
         }
     }
 }
@@ -105,8 +109,20 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the database in `data_dir`, creating the folder if needed.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(StoreError::Io)?;
-        let db = Database::builder().create(data_dir.join(DB_FILE))?;
+        let path = data_dir.join(DB_FILE);
+        let new = !path.exists();
+        // The database holds targets and dossiers: personal data readable by the operator's
+        // account only, from the moment it exists.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data_dir)
+            .map_err(|e| StoreError::Io(data_dir.to_path_buf(), e))?;
+        let db = Database::builder().create(&path)?;
+        if new {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| StoreError::Io(path.clone(), e))?;
+        }
         let store = Store {
             db: Arc::new(db),
             readers: Arc::new(OnceLock::new()),
@@ -121,6 +137,7 @@ impl Store {
             tx.txn.open_table(LEDGER)?;
             tx.txn.open_table(SCANS)?;
             tx.txn.open_table(PENDING)?;
+            breaches::create_tables(tx)?;
             Ok(())
         })?;
         Ok(store)
@@ -160,6 +177,11 @@ impl Store {
         let out = f(&mut tx)?;
         tx.txn.commit()?;
         Ok(out)
+    }
+
+    /// Size of the database file in bytes (the breach benchmark measures growth with it).
+    pub fn file_bytes(data_dir: &Path) -> std::io::Result<u64> {
+        Ok(std::fs::metadata(data_dir.join(DB_FILE))?.len())
     }
 
     /// Starts the group-commit writer thread that batches concurrent changes.

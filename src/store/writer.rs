@@ -26,9 +26,18 @@ const QUEUE_DEPTH: usize = 4096;
 type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
 type Job = Box<dyn FnOnce(&mut WriteTx) -> (Reply, Result<(), StoreError>) + Send>;
 
+/// A job and whether it must be committed in a transaction of its own.
+struct Queued {
+    job: Job,
+    /// A bulk change (a chunk of a breach import): large, so it gets its own commit and
+    /// the small changes waiting behind it are committed together right after, instead of
+    /// sharing its commit and its latency.
+    alone: bool,
+}
+
 #[derive(Clone)]
 pub struct Writer {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Queued>,
 }
 
 /// Keeps the writer thread's handle so shutdown can wait for the last commit. The thread
@@ -91,7 +100,7 @@ impl Writer {
     {
         let (job, answered) = Writer::job(f);
         self.jobs
-            .send(job)
+            .send(Queued { job, alone: false })
             .await
             .map_err(|_| StoreError::WriterGone)?;
         answered.await.map_err(|_| StoreError::WriterGone)?
@@ -103,9 +112,27 @@ impl Writer {
         F: FnOnce(&mut WriteTx) -> Result<R, StoreError> + Send + 'static,
         R: Send + 'static,
     {
+        self.send_blocking(f, false)
+    }
+
+    /// Like `write_blocking`, for a large change (bulk import): it is committed in a
+    /// transaction of its own, so API changes never wait for its commit in theirs.
+    pub fn write_alone_blocking<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&mut WriteTx) -> Result<R, StoreError> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.send_blocking(f, true)
+    }
+
+    fn send_blocking<R, F>(&self, f: F, alone: bool) -> Result<R, StoreError>
+    where
+        F: FnOnce(&mut WriteTx) -> Result<R, StoreError> + Send + 'static,
+        R: Send + 'static,
+    {
         let (job, answered) = Writer::job(f);
         self.jobs
-            .blocking_send(job)
+            .blocking_send(Queued { job, alone })
             .map_err(|_| StoreError::WriterGone)?;
         answered
             .blocking_recv()
@@ -113,13 +140,27 @@ impl Writer {
     }
 }
 
-fn run(store: Store, mut receiver: mpsc::Receiver<Job>) {
+fn run(store: Store, mut receiver: mpsc::Receiver<Queued>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = receiver.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
+    // A bulk job met while gathering a batch waits here for the next transaction.
+    let mut held: Option<Queued> = None;
+    loop {
+        let first = match held.take() {
+            Some(queued) => queued,
+            None => match receiver.blocking_recv() {
+                Some(queued) => queued,
+                None => return,
+            },
+        };
+        let alone = first.alone;
+        batch.push(first.job);
+        while !alone && batch.len() < MAX_BATCH {
             match receiver.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(queued) if queued.alone => {
+                    held = Some(queued);
+                    break;
+                }
+                Ok(queued) => batch.push(queued.job),
                 Err(_) => break,
             }
         }
