@@ -10,6 +10,7 @@
 //! - `scans`, `scheduler`: a scan's life in the store; the queue and the workers.
 //! - `engine`: runs recipes and assembles the dossier; `dossier` is its wire shape.
 //! - `email`, `phone`, `username`, `target`: the offline analysers and target checks.
+//! - `sites`: site definitions (WhatsMyName and Sherlock formats) and how answers read.
 //! - `store`: the redb file (the only module that touches redb).
 //! - `config`, `clock`, `ids`: settings, time, identifiers.
 
@@ -31,6 +32,7 @@ pub mod logging;
 pub mod phone;
 pub mod scans;
 pub mod scheduler;
+pub mod sites;
 pub mod store;
 pub mod target;
 pub mod username;

@@ -29,7 +29,7 @@ use crate::target::{self, Kind};
 
 /// Hashes sorted and committed together. Large chunks amortise a commit's page copies
 /// over many inserts; 1 Mi hashes is 8 MiB of memory per chunk (two are in flight).
-pub const CHUNK: usize = 1 << 20;
+pub const CHUNK: usize = 1 << 18;
 /// Longest line kept. Identifiers are at most 254 characters; a CSV or JSON row carries
 /// other fields too. Anything longer is skipped as `overlong`.
 pub const MAX_LINE_BYTES: usize = 4096;
@@ -383,7 +383,9 @@ pub fn run(
         let committer = scope.spawn(|| -> Result<(), StoreError> {
             for chunk in received {
                 let n_chunk = chunk.len() as u64;
+                let t0 = Instant::now();
                 let added = sink.write_bulk(move |tx| tx.insert_breach_hashes(number, &chunk))?;
+                eprintln!("TRACE commit {} in {:?}", n_chunk, t0.elapsed());
                 new.fetch_add(added, Ordering::Relaxed);
                 committed.fetch_add(n_chunk, Ordering::Relaxed);
             }
@@ -439,7 +441,14 @@ pub fn run(
             if chunker.chunk.len() >= CHUNK {
                 let mut full = std::mem::replace(&mut chunker.chunk, Vec::with_capacity(CHUNK));
                 repeated_in_chunks += sort_dedup(&mut full);
-                if chunks.send(full).is_err() {
+                let t0 = Instant::now();
+                let sent = chunks.send(full);
+                eprintln!(
+                    "TRACE parse waited {:?}, parsing so far {:?}",
+                    t0.elapsed(),
+                    started.elapsed()
+                );
+                if sent.is_err() {
                     break; // the committer failed; its error is reported below
                 }
             }
@@ -460,6 +469,7 @@ pub fn run(
                 }
             }
         }
+        eprintln!("TRACE parsed in {:?}", started.elapsed());
         if parsed.is_ok() && !chunker.chunk.is_empty() {
             let mut last = std::mem::take(&mut chunker.chunk);
             repeated_in_chunks += sort_dedup(&mut last);

@@ -166,6 +166,9 @@ pub struct Index {
     /// Whether any breach holds identifiers, kept here so that planning a scan (on an
     /// async worker) never reads the store. Refreshed after imports and removals.
     populated: Arc<AtomicBool>,
+    /// Numbers of the breaches holding identifiers: a lookup reads one key in each.
+    /// Refreshed with `populated`.
+    numbers: Arc<std::sync::RwLock<Arc<Vec<u16>>>>,
     /// The key file is not the one the index was built with: lookups and imports refuse
     /// (rather than silently match nothing) while listing and removal still work, so an
     /// operator can empty the index and start again.
@@ -195,6 +198,7 @@ impl Index {
             store: store.clone(),
             key,
             populated: Arc::new(AtomicBool::new(false)),
+            numbers: Arc::default(),
             mismatch,
         };
         index.refresh()?;
@@ -216,6 +220,7 @@ impl Index {
             mismatch: recorded.is_some_and(|bytes| bytes != key.check()),
             key,
             populated: Arc::new(AtomicBool::new(false)),
+            numbers: Arc::default(),
         };
         index.refresh()?;
         Ok(Some(index))
@@ -232,8 +237,9 @@ impl Index {
             return Err(BreachError::KeyMismatch.to_string());
         }
         let key = self.key.clone();
+        let numbers = self.numbers();
         self.store
-            .read_async(move |tx| Ok(lookup_in(tx, &key, kind, &target)))
+            .read_async(move |tx| Ok(lookup_in(tx, &key, &numbers, kind, &target)))
             .await
             .map_err(|e| e.to_string())?
     }
@@ -244,7 +250,7 @@ impl Index {
             return Err(BreachError::KeyMismatch.to_string());
         }
         self.store
-            .read(|tx| Ok(lookup_in(tx, &self.key, kind, target)))
+            .read(|tx| Ok(lookup_in(tx, &self.key, &self.numbers(), kind, target)))
             .map_err(|e| e.to_string())?
     }
 
@@ -256,18 +262,25 @@ impl Index {
 
     /// Recomputes `populated` from the store. Blocking.
     pub fn refresh(&self) -> Result<(), StoreError> {
-        let any = self.store.read(|tx| {
+        let numbers: Vec<u16> = self.store.read(|tx| {
             let records = tx.breach_records()?;
-            Ok(records.iter().any(|r| r.identifiers > 0 && !r.removing))
+            let holding = records.iter().filter(|r| r.identifiers > 0 && !r.removing);
+            Ok(holding.map(|r| r.number).collect())
         })?;
-        self.populated.store(any, Ordering::Relaxed);
+        self.populated.store(!numbers.is_empty(), Ordering::Relaxed);
+        *self.numbers.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(numbers);
         Ok(())
+    }
+
+    fn numbers(&self) -> Arc<Vec<u16>> {
+        Arc::clone(&self.numbers.read().unwrap_or_else(|p| p.into_inner()))
     }
 }
 
 fn lookup_in(
     tx: &ReadTx,
     key: &IdentifierKey,
+    numbers: &[u16],
     kind: Kind,
     target: &str,
 ) -> Result<Vec<BreachRecord>, String> {
@@ -275,7 +288,7 @@ fn lookup_in(
         return Ok(Vec::new());
     };
     let numbers = tx
-        .breach_numbers_holding(key.hash(kind, &normal))
+        .breach_numbers_holding(numbers, key.hash(kind, &normal))
         .map_err(|e| e.to_string())?;
     let mut found = Vec::with_capacity(numbers.len());
     for number in numbers {

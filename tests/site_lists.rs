@@ -1,0 +1,157 @@
+//! Every site of the real WhatsMyName and Sherlock lists, read and classified: for each,
+//! the page its definition says an existing account gets must read as found, the page a
+//! missing one gets as missing, and every kind of fault page as unknown with the right
+//! reason. Runs when `../shared/data` is present; prints a skip line otherwise.
+
+use std::path::PathBuf;
+
+use skopio::sites::detect::{Answer, Unknown, Verdict, classify};
+use skopio::sites::formats::parse;
+use skopio::sites::{PLACEHOLDER, Site};
+
+fn shared(path: &str) -> Option<String> {
+    let full = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(path);
+    match std::fs::read_to_string(&full) {
+        Ok(text) => Some(text),
+        Err(_) => {
+            println!("skipping real site lists: {} not found", full.display());
+            None
+        }
+    }
+}
+
+/// The page a site shows for an existing account, built from its definition.
+fn existing_page(site: &Site, username: &str) -> (u16, String) {
+    let status = site.exists.status.unwrap_or(200);
+    let marker = site.exists.content.clone().unwrap_or_default();
+    (
+        status,
+        format!("<html><h1>{username}</h1><div>{marker}</div></html>"),
+    )
+}
+
+/// The answer a site gives for a missing account, built from its definition.
+fn missing_answer(site: &Site) -> (u16, Option<String>, String) {
+    let rule = &site.missing;
+    if let Some(to) = &rule.redirect_to {
+        return (302, Some(to.replace(PLACEHOLDER, "nobody")), String::new());
+    }
+    let status = rule
+        .statuses
+        .first()
+        .copied()
+        .unwrap_or(if rule.any_error_status { 404 } else { 200 });
+    let body = rule
+        .contents
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "<html>nothing</html>".into());
+    (status, None, format!("<html>{body}</html>"))
+}
+
+fn check_list(text: &str, expected_min: usize) {
+    let parsed = parse(text).unwrap();
+    assert!(
+        parsed.sites.len() >= expected_min,
+        "only {} sites read",
+        parsed.sites.len()
+    );
+    let mut wrong = Vec::new();
+    for site in &parsed.sites {
+        let username = site
+            .known
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "johndoe".into());
+        let (status, body) = existing_page(site, &username);
+        let found = Answer {
+            status,
+            location: None,
+            retry_after: false,
+            headers: &[],
+            body: &body,
+        };
+        if !matches!(classify(site, &username, &found), Verdict::Found(_)) {
+            wrong.push(format!("{}: existing account not found", site.name));
+        }
+        let (status, location, body) = missing_answer(site);
+        let gone = Answer {
+            status,
+            location: location.as_deref(),
+            retry_after: false,
+            headers: &[],
+            body: &body,
+        };
+        if classify(site, "nobody", &gone) != Verdict::Missing {
+            wrong.push(format!("{}: missing account not missing", site.name));
+        }
+        let faults: [(u16, &str, Unknown); 4] = [
+            (
+                403,
+                "<title>Just a moment...</title><script src=/cdn-cgi/challenge-platform>",
+                Unknown::Waf,
+            ),
+            (
+                200,
+                "<div class=\"g-recaptcha\" data-sitekey=x></div>",
+                Unknown::Captcha,
+            ),
+            (429, "Too Many Requests", Unknown::RateLimited),
+            (503, "<h1>Incapsula incident ID: 1-2</h1>", Unknown::Waf),
+        ];
+        for (status, body, reason) in faults {
+            let fault = Answer {
+                status,
+                location: None,
+                retry_after: false,
+                headers: &[],
+                body,
+            };
+            match classify(site, &username, &fault) {
+                Verdict::Unknown(got, _) if got == reason => {}
+                other => wrong.push(format!("{}: {reason:?} page read as {other:?}", site.name)),
+            }
+        }
+        let login = Answer {
+            status: 302,
+            location: Some("https://accounts.example/login"),
+            retry_after: false,
+            headers: &[],
+            body: "",
+        };
+        if !matches!(
+            classify(site, &username, &login),
+            Verdict::Unknown(Unknown::Redirect, _)
+        ) {
+            wrong.push(format!("{}: login redirect not unknown", site.name));
+        }
+    }
+    println!(
+        "{} sites read, {} skipped, {} misread",
+        parsed.sites.len(),
+        parsed.skipped.len(),
+        wrong.len()
+    );
+    assert!(
+        wrong.is_empty(),
+        "{} misread:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn every_whatsmyname_site_is_read_and_classified_as_its_definition_says() {
+    if let Some(text) = shared("whatsmyname/wmn-data.json") {
+        check_list(&text, 700);
+    }
+}
+
+#[test]
+fn every_sherlock_site_is_read_and_classified_as_its_definition_says() {
+    if let Some(text) = shared("sherlock/data.json") {
+        check_list(&text, 470);
+    }
+}
