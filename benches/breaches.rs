@@ -87,7 +87,7 @@ fn identifier(n: u64) -> String {
 fn breach_members(b: usize, per_breach: u64) -> impl Iterator<Item = u64> {
     let own = (b as u64 * per_breach)..((b as u64 + 1) * per_breach);
     let prev = ((b + BREACHES - 1) % BREACHES) as u64 * per_breach;
-    let shared = (prev..prev + per_breach / 20).map(|n| n);
+    let shared = prev..prev + per_breach / 20;
     own.take((per_breach - per_breach / 20) as usize)
         .chain(shared)
 }
@@ -261,12 +261,14 @@ fn main() {
         (db_after - db_before) / 1_000_000
     );
     println!(
-        "| lookup latency (index) | median {:.1} µs, p99 {:.1} µs ({LOOKUPS} lookups, {hits} hits in {found_breaches} breaches) | p99 < 100 µs |",
+        "| lookup latency (index) | median {:.1} µs, p99 {:.1} µs ({LOOKUPS} lookups, \
+         {hits} hits in {found_breaches} breaches) | p99 < 100 µs |",
         median.as_secs_f64() * 1e6,
         p99.as_secs_f64() * 1e6
     );
     println!(
-        "| lookup latency (linear scan of the {} MB of files) | median {:.2} s ({LINEAR_LOOKUPS} lookups timed; {LOOKUPS} would take ~{:.0} h) | |",
+        "| lookup latency (linear scan of the {} MB of files) | median {:.2} s \
+         ({LINEAR_LOOKUPS} lookups timed; {LOOKUPS} would take ~{:.0} h) | |",
         file_bytes / 1_000_000,
         linear_median.as_secs_f64(),
         linear_median.as_secs_f64() * LOOKUPS as f64 / 3600.0

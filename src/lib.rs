@@ -10,6 +10,7 @@
 //! - `scans`, `scheduler`: a scan's life in the store; the queue and the workers.
 //! - `engine`: runs recipes and assembles the dossier; `dossier` is its wire shape.
 //! - `email`, `phone`, `username`, `target`: the offline analysers and target checks.
+//! - `outbound`: every outbound HTTP request (the only module that touches ureq).
 //! - `sites`: site definitions (WhatsMyName and Sherlock formats) and how answers read.
 //! - `store`: the redb file (the only module that touches redb).
 //! - `config`, `clock`, `ids`: settings, time, identifiers.
@@ -29,6 +30,7 @@ pub mod email;
 pub mod engine;
 pub mod ids;
 pub mod logging;
+pub mod outbound;
 pub mod phone;
 pub mod scans;
 pub mod scheduler;

@@ -115,7 +115,12 @@ pub fn score(
     let n_real = breaches.len().saturating_sub(n_fabricated);
     if n_real > 0 {
         let names: Vec<&str> = breaches.iter().map(|b| b.name.as_str()).collect();
-        let detail = format!("found in {} breaches: {}", breaches.len(), names.join(", "));
+        let plural = if breaches.len() == 1 { "" } else { "es" };
+        let detail = format!(
+            "found in {} breach{plural}: {}",
+            breaches.len(),
+            names.join(", ")
+        );
         add("breaches", (15 * n_real).min(45) as u32, detail);
     }
     let with_passwords: Vec<&str> = breaches
