@@ -261,9 +261,12 @@ fn is_login_page(location: &str) -> bool {
 fn redirects_to_error_url(site: &Site, username: &str, answer: &Answer) -> bool {
     match (&site.missing.redirect_to, answer.location) {
         (Some(to), Some(location)) => {
-            // The error URL may carry the username anywhere (`?domain={account}.example`).
+            // The error URL may carry the username anywhere (`?domain={account}.example`),
+            // and some definitions write it without a scheme; compare without schemes.
+            let bare = |url: &str| url.split_once("://").map_or(url, |(_, r)| r).to_string();
+            let (to, location) = (bare(to), bare(location));
             let expected = to.replace(super::PLACEHOLDER, username);
-            let (prefix, _) = to.split_once(super::PLACEHOLDER).unwrap_or((to, ""));
+            let (prefix, _) = to.split_once(super::PLACEHOLDER).unwrap_or((&to, ""));
             (300..400).contains(&answer.status)
                 && (location.starts_with(expected.trim_end_matches('/'))
                     || (!prefix.is_empty() && location.starts_with(prefix)))

@@ -9,6 +9,7 @@
 //! treats the two differently, so a Sherlock site can never report an account on its
 //! status code alone (see `detect`).
 
+pub mod check;
 pub mod detect;
 pub mod formats;
 
