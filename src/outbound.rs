@@ -196,6 +196,10 @@ impl Outbound {
         }
     }
 
+    // Known shortcoming: when the caller drops a fetch (a scan's deadline passed), its
+    // permits are released at once while the blocking request runs on until ureq's own
+    // timeout, so for up to one timeout more requests than `concurrency` can be open; a
+    // permit moved into the blocking closure would close that gap.
     async fn attempt(&self, request: OutRequest) -> Result<Fetched, FetchError> {
         let agent = self.agent.clone();
         let work = tokio::task::spawn_blocking(move || run(&agent, request));

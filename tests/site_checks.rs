@@ -402,3 +402,94 @@ fn every_sherlock_site_over_the_network_no_false_positives() {
         run_list(&text);
     }
 }
+
+#[test]
+fn a_run_over_many_sites_sorts_profiles_and_never_waits_past_its_deadline() {
+    use skopio::sites::scan::{Origin, scan};
+    let wmn = r#"{"sites": [
+        {"name": "Marked", "uri_check": "http://marked.test/u/{account}", "e_code": 200,
+         "e_string": "profile-card", "m_code": 404, "m_string": "", "known": [], "cat": "social"},
+        {"name": "Stuck", "uri_check": "http://stuck.test/u/{account}", "e_code": 200,
+         "e_string": "x", "m_code": 404, "m_string": "", "known": [], "cat": "social"},
+        {"name": "Walled", "uri_check": "http://walled.test/u/{account}", "e_code": 200,
+         "e_string": "x", "m_code": 404, "m_string": "", "known": [], "cat": "social"}]}"#;
+    let sherlock = r#"{"Echoing": {"errorType": "status_code", "url": "http://echo.test/{}",
+        "urlMain": "http://echo.test", "username_claimed": "a"}}"#;
+    let mut sites = parse(wmn).unwrap().sites;
+    sites.extend(parse(sherlock).unwrap().sites);
+    let mut routes: Routes = HashMap::new();
+    let key = |host: &str| {
+        (
+            "GET".to_string(),
+            format!("{host}/u/janedoe"),
+            String::new(),
+        )
+    };
+    routes.insert(
+        key("marked.test"),
+        page(200, "<div class=profile-card>janedoe</div>".into()),
+    );
+    routes.insert(key("stuck.test"), Reply::Hang);
+    routes.insert(key("walled.test"), faulty(Fault::Waf));
+    routes.insert(
+        ("GET".into(), "echo.test/janedoe".into(), String::new()),
+        page(200, "<h1>janedoe</h1>".into()),
+    );
+    let addr = serve(Arc::new(routes));
+    let config = HttpConfig {
+        proxy: format!("http://{addr}"),
+        timeout: Duration::from_secs(10),
+        ..HttpConfig::default()
+    };
+    let outbound = Arc::new(Outbound::new(&config).unwrap());
+    let sites = Arc::new(sites);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let deadline = Duration::from_millis(1500);
+    let report = runtime.block_on(scan(
+        Arc::clone(&outbound),
+        Arc::clone(&sites),
+        "janedoe",
+        Origin::Target,
+        deadline,
+    ));
+    assert!(
+        report.elapsed < Duration::from_secs(3),
+        "held {:?}",
+        report.elapsed
+    );
+    assert_eq!(report.cut_at_deadline, 1);
+    let names = |profiles: &[skopio::dossier::Profile]| -> Vec<String> {
+        profiles.iter().map(|p| p.site.clone()).collect()
+    };
+    assert_eq!(names(&report.verified), ["Marked"]);
+    assert_eq!(report.verified[0].confidence, 0.95);
+    assert_eq!(report.verified[0].url, "http://marked.test/u/janedoe");
+    assert_eq!(names(&report.weak), ["Echoing"]);
+    assert!(
+        report.weak[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("no positive marker"))
+    );
+    assert_eq!(
+        report.note(),
+        "4 sites checked: 2 found (1 verified, 1 weak), 0 missing, 2 unknown (waf 1, timeout 1)"
+    );
+    let derived = runtime.block_on(scan(outbound, sites, "janedoe", Origin::Derived, deadline));
+    assert!(
+        derived.verified.is_empty(),
+        "a derived username is never verified alone"
+    );
+    assert_eq!(derived.weak.len(), 2);
+    assert!(
+        derived
+            .weak
+            .iter()
+            .all(|p| p.source == "derived" && p.confidence < 0.6)
+    );
+    // The abandoned request to the hanging site ends at its own timeout; do not wait for it.
+    runtime.shutdown_background();
+}

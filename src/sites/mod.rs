@@ -12,6 +12,7 @@
 pub mod check;
 pub mod detect;
 pub mod formats;
+pub mod scan;
 
 /// HTTP methods site checks use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
