@@ -93,7 +93,14 @@ fn every_format_imports_with_counts_and_scans_report_exactly_their_breaches() {
     let loaded = server
         .admin_breaches(Request::BreachesImportCatalog { path: catalog })
         .unwrap();
-    assert_eq!(loaded, json!({"added": 3, "updated": 0, "skipped": 1}));
+    assert_eq!(
+        (loaded["added"].as_u64(), loaded["updated"].as_u64()),
+        (Some(3), Some(0))
+    );
+    assert_eq!(
+        loaded["skipped"],
+        json!([{"entry": "#4", "reason": loaded["skipped"][0]["reason"]}])
+    );
 
     // Plain text, with the same address written three ways and a phone and a handle.
     let text = "John.Doe@Example.COM\njohn.doe@example.com\n john.doe@EXAMPLE.com \n\
@@ -393,4 +400,74 @@ fn the_binary_imports_while_the_server_serves_and_stores_no_readable_identifier(
     );
     let scanned = appliance.json(&["scan", "rarehandle99"]);
     assert_eq!(scanned["breaches"][0]["name"], "Adobe", "{scanned}");
+}
+
+#[test]
+fn multi_line_csv_rows_truncated_files_and_bad_catalog_entries_lose_nothing_silently() {
+    let server = TestServer::start("");
+    let key = server.key("acme", "business", 10);
+    let files = tempfile::tempdir().unwrap();
+    let catalog = json!([
+        {"Name": "Csv", "BreachDate": "2020-01-01", "DataClasses": ["Email addresses"]},
+        {"Name": "Future", "BreachDate": "2999-12-31"},
+        {"Name": "Spam", "BreachDate": "2021-06-01", "IsSpamList": true, "IsSensitive": true,
+         "DataClasses": ["Email addresses", "Passwords"]}
+    ]);
+    let path = write(
+        files.path(),
+        "c.json",
+        format!("\u{feff}{catalog}").as_bytes(),
+    );
+    let loaded = server
+        .admin_breaches(Request::BreachesImportCatalog { path })
+        .unwrap();
+    assert_eq!(
+        loaded["added"], 2,
+        "a byte-order mark is no reason to refuse a catalog"
+    );
+    assert_eq!(loaded["skipped"][0]["entry"], "Future");
+    assert!(
+        loaded["skipped"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("future")
+    );
+
+    // Regression: a quoted field holding a line break split the row, losing its address.
+    let csv = "id,\"Full, Name\",Email\r\n4,\"multi\nline\",csv3@example.com\r\n";
+    let csv_path = write(files.path(), "rows.csv", csv.as_bytes());
+    let report = import(&server, &csv_path, "Csv", ImportOptions::default());
+    assert_eq!(
+        (report["rows"].as_u64(), report["imported"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(server.scan_breaches(&key, "csv3@example.com").0, ["Csv"]);
+
+    // Regression: a truncated gzip lost the whole import and reported nothing.
+    let lines: String = (0..20_000)
+        .map(|i| format!("user{i}@example.org\n"))
+        .collect();
+    let whole = gzip(lines.as_bytes());
+    let cut = write(files.path(), "cut.txt.gz", &whole[..whole.len() / 2]);
+    let report = import(&server, &cut, "Csv", ImportOptions::default());
+    assert!(report["incomplete"].as_str().is_some(), "{report}");
+    assert!(report["imported"].as_u64().unwrap() > 1_000, "{report}");
+
+    // A spam list is listed in the dossier but weighs nothing in the risk.
+    let spam = write(files.path(), "spam.txt", b"listed@example.net\n");
+    import(&server, &spam, "Spam", ImportOptions::default());
+    let (names, result) = server.scan_breaches(&key, "listed@example.net");
+    assert_eq!(names, ["Spam"]);
+    let factors: Vec<&str> = result["risk"]["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !factors
+            .iter()
+            .any(|f| f.contains("breach") || *f == "passwords_exposed"),
+        "{factors:?}"
+    );
 }

@@ -54,19 +54,74 @@ pub fn valid_name(name: &str) -> bool {
         && name.trim() == name
 }
 
+/// An entry left out of a catalog, and why: `entry` is its `Name` when it has a usable
+/// one, else its position (`#3`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub entry: String,
+    pub reason: String,
+}
+
 /// Parses a catalog: the usable entries as records (number 0, no identifiers yet), and
-/// how many entries were skipped. Fails only when the text is not a JSON array.
-pub fn parse(text: &[u8]) -> Result<(Vec<BreachRecord>, u64), serde_json::Error> {
+/// each entry skipped with its reason. Fails only when the text is not a JSON array. A
+/// leading byte-order mark is allowed. `today` (`YYYY-MM-DD`, UTC) bounds breach dates:
+/// a breach cannot have happened in the future.
+pub fn parse(
+    text: &[u8],
+    today: &str,
+) -> Result<(Vec<BreachRecord>, Vec<Skipped>), serde_json::Error> {
+    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
     let entries: Vec<Value> = serde_json::from_slice(text)?;
     let mut records = Vec::with_capacity(entries.len());
-    let mut skipped = 0u64;
-    for entry in entries {
-        match serde_json::from_value::<HibpBreach>(entry) {
-            Ok(breach) if valid_name(&breach.name) => records.push(record(breach)),
-            _ => skipped += 1,
+    let mut skipped = Vec::new();
+    for (idx, entry) in entries.into_iter().enumerate() {
+        let label = entry
+            .get("Name")
+            .and_then(Value::as_str)
+            .filter(|n| valid_name(n))
+            .map_or_else(|| format!("#{}", idx + 1), str::to_string);
+        let reason = match serde_json::from_value::<HibpBreach>(entry) {
+            Err(e) => Some(format!("not a breach entry: {e}")),
+            Ok(breach) => match check(&breach, today) {
+                Ok(()) => {
+                    records.push(record(breach));
+                    None
+                }
+                Err(reason) => Some(reason),
+            },
+        };
+        if let Some(reason) = reason {
+            skipped.push(Skipped {
+                entry: label,
+                reason,
+            });
         }
     }
     Ok((records, skipped))
+}
+
+/// Why an entry cannot be used, if it cannot.
+fn check(breach: &HibpBreach, today: &str) -> Result<(), String> {
+    if !valid_name(&breach.name) {
+        return Err(format!(
+            "Name must be 1 to {MAX_NAME_CHARS} characters with no control characters or \
+             surrounding spaces"
+        ));
+    }
+    let Some(date) = breach.breach_date.as_deref() else {
+        return Err("no BreachDate".to_string());
+    };
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    if time::Date::parse(date, &format).is_err() {
+        return Err(format!(
+            "BreachDate {date:?} is not a date of the form YYYY-MM-DD"
+        ));
+    }
+    // Both are YYYY-MM-DD, so comparing the text compares the dates.
+    if date > today {
+        return Err(format!("BreachDate {date} is in the future"));
+    }
+    Ok(())
 }
 
 fn record(b: HibpBreach) -> BreachRecord {
@@ -122,13 +177,38 @@ mod tests {
             {"Title": "no name"},
             42
         ]"#;
-        let (records, skipped) = parse(text).unwrap();
-        assert_eq!(skipped, 2);
+        let (records, skipped) = parse(text, "2026-12-03").unwrap();
+        assert_eq!(skipped.len(), 2);
+        assert_eq!(skipped[0].entry, "#2");
         let adobe = &records[0];
         assert_eq!((adobe.name.as_str(), adobe.pwn_count), ("Adobe", 152445165));
         assert_eq!(adobe.classes, ["Email addresses", "Passwords"]);
         assert!(adobe.verified && !adobe.sensitive);
         assert_eq!(month(&adobe.breach_date), "2013-10");
         assert_eq!(month("soon"), "");
+    }
+
+    #[test]
+    fn impossible_and_future_dates_are_refused_with_their_reason() {
+        let text = "\u{feff}[{\"Name\": \"A\", \"BreachDate\": \"2019-13-45\"},
+            {\"Name\": \"B\", \"BreachDate\": \"2999-12-31\"},
+            {\"Name\": \"C\", \"BreachDate\": \"2019\"},
+            {\"Name\": \"D\"},
+            {\"Name\": \"E\", \"BreachDate\": \"2020-02-29\", \"PwnCount\": \"12\"},
+            {\"Name\": \"F\", \"BreachDate\": \"2020-02-29\"}]";
+        let (records, skipped) = parse(text.as_bytes(), "2026-12-03").unwrap();
+        assert_eq!(records.len(), 1, "only F is usable");
+        let reasons: Vec<(&str, &str)> = skipped
+            .iter()
+            .map(|s| (s.entry.as_str(), s.reason.as_str()))
+            .collect();
+        assert!(reasons[0].1.contains("not a date"), "{reasons:?}");
+        assert!(reasons[1].1.contains("future"), "{reasons:?}");
+        assert!(reasons[2].1.contains("not a date"), "{reasons:?}");
+        assert_eq!(reasons[3], ("D", "no BreachDate"));
+        assert!(
+            reasons[4].1.starts_with("not a breach entry"),
+            "{reasons:?}"
+        );
     }
 }

@@ -128,12 +128,30 @@ fn skipped_total(value: &Value) -> u64 {
 
 fn human(request: &Request, value: &Value) -> String {
     match request {
-        Request::BreachesImportCatalog { .. } => format!(
-            "Catalog loaded: {} breaches added, {} updated, {} entries skipped.\n",
-            number(value, "added"),
-            number(value, "updated"),
-            number(value, "skipped")
-        ),
+        Request::BreachesImportCatalog { .. } => {
+            let skipped = value
+                .get("skipped")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let mut out = format!(
+                "Catalog loaded: {} breaches added, {} updated, {} entries skipped.\n",
+                number(value, "added"),
+                number(value, "updated"),
+                skipped.len()
+            );
+            for entry in &skipped {
+                let field = |k: &str| {
+                    entry
+                        .get(k)
+                        .and_then(Value::as_str)
+                        .unwrap_or("?")
+                        .to_string()
+                };
+                out += &format!("  skipped {}: {}\n", field("entry"), field("reason"));
+            }
+            out
+        }
         Request::BreachesImport { .. } => {
             let reasons: Vec<String> = value
                 .get("skipped")
@@ -144,7 +162,7 @@ fn human(request: &Request, value: &Value) -> String {
                 true => String::new(),
                 false => format!(" ({})", reasons.join(", ")),
             };
-            format!(
+            let mut out = format!(
                 "Imported into {} ({}): {} rows read, {} new identifiers, {} duplicates, \
                  {} skipped{reasons}. The breach now holds {} identifiers ({:.1} s).\n",
                 text(value, "breach"),
@@ -155,7 +173,14 @@ fn human(request: &Request, value: &Value) -> String {
                 skipped_total(value),
                 number(value, "identifiers"),
                 value.get("seconds").and_then(Value::as_f64).unwrap_or(0.0),
-            )
+            );
+            if let Some(why) = value.get("incomplete").and_then(Value::as_str) {
+                out += &format!(
+                    "Warning: the file ended early ({why}); the rows before that point were \
+                     imported. Run the import again on a complete file to add the rest.\n"
+                );
+            }
+            out
         }
         Request::BreachesList => {
             let mut out = format!(

@@ -91,6 +91,11 @@ pub struct ImportReport {
     pub bytes_read: u64,
     pub bytes_total: u64,
     pub seconds: f64,
+    /// Set when the file could not be read to its end (a truncated or corrupt gzip, a
+    /// read error): what was read before that point was imported, and this says why
+    /// the rest was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
 }
 
 impl ImportReport {
@@ -194,8 +199,8 @@ fn column_kind(name: &str) -> Option<Kind> {
 }
 
 /// Splits one CSV line into fields with `csv_core` (the parser under the `csv` crate),
-/// reusing its buffers. Lines are bounded, so a quoted field spanning lines is not
-/// supported: such a row is read as two malformed ones.
+/// reusing its buffers. A quoted field spanning lines arrives here whole: the import
+/// joins a row's lines while its quotes are unbalanced, up to the line size bound.
 struct CsvLine {
     reader: csv_core::Reader,
     out: Vec<u8>,
@@ -403,13 +408,20 @@ pub fn run(
             chunk: Vec::with_capacity(CHUNK),
         };
         let mut line = Vec::with_capacity(MAX_LINE_BYTES + 1);
+        let mut continued = Vec::new();
         let mut layout: Option<Layout> = None;
         let mut last_progress = Instant::now();
         let mut parsed = Ok(());
         loop {
-            let overlong = match read_line(reader.as_mut(), &mut line, MAX_LINE_BYTES) {
+            let mut overlong = match read_line(reader.as_mut(), &mut line, MAX_LINE_BYTES) {
                 Ok(Some(overlong)) => overlong,
                 Ok(None) => break,
+                Err(e) if report.rows > 0 => {
+                    // The file broke off (a truncated download): keep what was read and
+                    // say why the rest is missing, rather than losing the whole import.
+                    report.incomplete = Some(read_error(e).to_string());
+                    break;
+                }
                 Err(e) => {
                     parsed = Err(read_error(e));
                     break;
@@ -443,6 +455,28 @@ pub fn run(
             let Some(layout) = layout.as_mut() else {
                 continue;
             };
+            if matches!(layout, Layout::Csv { .. }) {
+                // A quoted field may hold line breaks (RFC 4180): while the row's quotes
+                // are unbalanced the next line belongs to it, within the same size bound.
+                while !overlong && line.iter().filter(|&&b| b == b'"').count() % 2 == 1 {
+                    match read_line(reader.as_mut(), &mut continued, MAX_LINE_BYTES) {
+                        Ok(Some(more_overlong)) => {
+                            if continued.last() == Some(&b'\r') {
+                                continued.pop();
+                            }
+                            if more_overlong || line.len() + 1 + continued.len() > MAX_LINE_BYTES {
+                                overlong = true;
+                                break;
+                            }
+                            line.push(b'\n');
+                            line.extend_from_slice(&continued);
+                        }
+                        // The file ends (or breaks) inside the quote: the row is read as
+                        // it stands, and the next read reports any error.
+                        _ => break,
+                    }
+                }
+            }
             report.rows += 1;
             read_row(layout, &line, overlong, &mut chunker, &mut report);
             if chunker.chunk.len() >= CHUNK {
@@ -542,7 +576,11 @@ fn read_row(
     if line.trim_ascii().is_empty() {
         return report.skip("blank");
     }
-    if line.iter().any(|&b| b < 0x20 && b != b'\t') || line.contains(&0x7f) {
+    // A CSV row may carry line breaks inside a quoted field (joined above); elsewhere a
+    // control character marks binary junk.
+    let csv = matches!(layout, Layout::Csv { .. });
+    let control = |b: u8| b < 0x20 && b != b'\t' && !(csv && b == b'\n');
+    if line.iter().any(|&b| control(b)) || line.contains(&0x7f) {
         return report.skip("binary");
     }
     let Ok(text) = std::str::from_utf8(line) else {

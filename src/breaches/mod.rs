@@ -436,8 +436,13 @@ fn import_catalog(sink: &Sink, path: &std::path::Path) -> Result<Value, BreachEr
         )));
     }
     let text = std::fs::read(path).map_err(io)?;
+    let today = crate::clock::rfc3339(crate::clock::system().now_ms())[..10].to_string();
     let (records, skipped) =
-        catalog::parse(&text).map_err(|e| BreachError::Catalog(e.to_string()))?;
+        catalog::parse(&text, &today).map_err(|e| BreachError::Catalog(e.to_string()))?;
+    let skipped: Vec<Value> = skipped
+        .into_iter()
+        .map(|s| json!({"entry": s.entry, "reason": s.reason}))
+        .collect();
     let (added, updated) = sink.write(move |tx| {
         let (mut added, mut updated) = (0u64, 0u64);
         for mut record in records {

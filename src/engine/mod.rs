@@ -48,6 +48,9 @@ pub struct RecipeOutput {
     pub contacts: Contacts,
     /// Breaches holding the target (the breach index recipe).
     pub breaches: Vec<Breach>,
+    /// Names of breaches listed but not weighed in the risk: flagged fabricated or a
+    /// spam list, so their data says little about the target's own accounts.
+    pub discounted_breaches: Vec<String>,
 }
 
 pub type RecipeFuture = Pin<Box<dyn Future<Output = Result<RecipeOutput, String>> + Send>>;
@@ -238,6 +241,7 @@ fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier 
     let mut entities = BTreeSet::new();
     let mut facts = Vec::new();
     let mut breaches: Vec<Breach> = Vec::new();
+    let mut discounted: Vec<String> = Vec::new();
     let mut recipe_runs = Vec::with_capacity(runs.len());
     for (run, output) in runs {
         for finding in output.findings {
@@ -254,6 +258,7 @@ fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier 
         contacts.emails.extend(output.contacts.emails);
         contacts.phones.extend(output.contacts.phones);
         breaches.extend(output.breaches);
+        discounted.extend(output.discounted_breaches);
         if phone_profile.is_none() {
             phone_profile = output.phone_profile;
         }
@@ -283,7 +288,7 @@ fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier 
         findings: findings.len() as u32,
     };
     let mut dossier = Dossier {
-        risk: risk::score(&findings, &profiles, &contacts, &breaches),
+        risk: risk::score(&findings, &profiles, &contacts, &breaches, &discounted),
         counts,
         profiles,
         contacts,

@@ -261,11 +261,37 @@ fn breach_output(records: &[crate::store::BreachRecord], this_month: i64) -> Rec
             format!(
                 "Found in the {} breach{when}; it exposed: {}.",
                 breach.title,
-                breach.classes.join(", ")
+                match breach.classes.is_empty() {
+                    true => "no data classes listed".to_string(),
+                    false => breach.classes.join(", "),
+                }
             ),
         ));
+        let credible = !record.fabricated && !record.spam_list;
+        if !credible {
+            output.discounted_breaches.push(breach.name.clone());
+        }
+        if credible && (record.stealer_log || record.malware) {
+            output.findings.push(Finding::new(
+                "breach.stealer_log",
+                format!(
+                    "The {} data was taken by malware from the owners' own devices: \
+                     credentials stolen there are usually still valid.",
+                    breach.title
+                ),
+            ));
+        }
+        if record.retired {
+            output.findings.push(Finding::new(
+                "breach.retired",
+                format!(
+                    "The {} breach is retired from public breach services.",
+                    breach.title
+                ),
+            ));
+        }
         let age = month_number(&record.breach_date).map(|m| this_month - m);
-        if age.is_some_and(|months| (0..=RECENT_MONTHS).contains(&months)) {
+        if credible && age.is_some_and(|months| (0..=RECENT_MONTHS).contains(&months)) {
             output.findings.push(Finding::new(
                 "breach.recent",
                 format!(
@@ -274,7 +300,7 @@ fn breach_output(records: &[crate::store::BreachRecord], this_month: i64) -> Rec
                 ),
             ));
         }
-        if record.sensitive {
+        if credible && record.sensitive {
             output.findings.push(Finding::new(
                 "breach.sensitive",
                 format!(

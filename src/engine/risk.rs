@@ -17,9 +17,11 @@
 //! | | | shared cost, UAN or toll free 10 |
 //! | `accounts` | 3 each, at most 15 | verified accounts; weak ones count for 1 each |
 //! | `exposed_contacts` | 5 each, at most 15 | emails and phones published on profiles |
-//! | `breaches` | 15 each, at most 45 | breaches holding the identifier (fabricated ones |
-//! | | | are listed in the dossier but add nothing) |
+//! | `breaches` | 15 each, at most 45 | breaches holding the identifier (breaches flagged |
+//! | | | fabricated or spam lists are listed in the dossier but weigh nothing here) |
 //! | `passwords_exposed` | 15 | a breach holding it exposed passwords (`Passwords` class) |
+//! | `stolen_by_malware` | 15 | a stealer log or malware breach holds it: the owner's |
+//! | | | device gave up its credentials |
 //! | `recent_breach` | 10 | a breach holding it is less than two years old |
 //! | `sensitive_breach` | 10 | a breach holding it is flagged sensitive (adult, dating …) |
 //!
@@ -48,6 +50,7 @@ pub fn score(
     profiles: &Profiles,
     contacts: &Contacts,
     breaches: &[Breach],
+    discounted: &[String],
 ) -> Risk {
     let mut factors = Vec::new();
     let mut add = |name: &str, weight: u32, detail: String| {
@@ -107,23 +110,23 @@ pub fn score(
         let detail = format!("{n_contacts} contacts published on profiles");
         add("exposed_contacts", (5 * n_contacts).min(15) as u32, detail);
     }
-    // The breach recipe reports one `breach.fabricated` finding per fabricated breach.
-    let n_fabricated = findings
+    // Breaches flagged fabricated or spam lists are listed in the dossier but weigh
+    // nothing: their data says little about the target's own accounts.
+    let credible: Vec<&Breach> = breaches
         .iter()
-        .filter(|f| f.code == "breach.fabricated")
-        .count();
-    let n_real = breaches.len().saturating_sub(n_fabricated);
-    if n_real > 0 {
-        let names: Vec<&str> = breaches.iter().map(|b| b.name.as_str()).collect();
-        let plural = if breaches.len() == 1 { "" } else { "es" };
+        .filter(|b| !discounted.contains(&b.name))
+        .collect();
+    if !credible.is_empty() {
+        let names: Vec<&str> = credible.iter().map(|b| b.name.as_str()).collect();
+        let plural = if credible.len() == 1 { "" } else { "es" };
         let detail = format!(
             "found in {} breach{plural}: {}",
-            breaches.len(),
+            credible.len(),
             names.join(", ")
         );
-        add("breaches", (15 * n_real).min(45) as u32, detail);
+        add("breaches", (15 * credible.len()).min(45) as u32, detail);
     }
-    let with_passwords: Vec<&str> = breaches
+    let with_passwords: Vec<&str> = credible
         .iter()
         .filter(|b| {
             b.classes
@@ -132,9 +135,12 @@ pub fn score(
         })
         .map(|b| b.name.as_str())
         .collect();
-    if n_real > 0 && !with_passwords.is_empty() {
+    if !with_passwords.is_empty() {
         let detail = format!("passwords exposed in: {}", with_passwords.join(", "));
         add("passwords_exposed", 15, detail);
+    }
+    if let Some(detail) = has(findings, "breach.stealer_log") {
+        add("stolen_by_malware", 15, detail);
     }
     if let Some(detail) = has(findings, "breach.recent") {
         add("recent_breach", 10, detail);
@@ -164,7 +170,7 @@ mod tests {
 
     #[test]
     fn nothing_found_is_low_risk_with_no_factors() {
-        let risk = score(&[], &Profiles::default(), &Contacts::default(), &[]);
+        let risk = score(&[], &Profiles::default(), &Contacts::default(), &[], &[]);
         assert_eq!((risk.score, risk.band.as_str()), (0, "low"));
         assert!(risk.factors.is_empty());
     }
@@ -175,7 +181,7 @@ mod tests {
             finding("email.disposable_domain"),
             finding("email.role_address"),
         ];
-        let risk = score(&found, &Profiles::default(), &Contacts::default(), &[]);
+        let risk = score(&found, &Profiles::default(), &Contacts::default(), &[], &[]);
         assert_eq!((risk.score, risk.band.as_str()), (55, "medium"));
         let names: Vec<&str> = risk.factors.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["disposable_email", "role_address"]);
@@ -188,7 +194,7 @@ mod tests {
             finding("phone.not_possible"),
             finding("phone.voip"),
         ];
-        let risk = score(&found, &Profiles::default(), &Contacts::default(), &[]);
+        let risk = score(&found, &Profiles::default(), &Contacts::default(), &[], &[]);
         assert_eq!(risk.score, 70);
         assert_eq!(risk.band, "high");
     }
@@ -216,6 +222,7 @@ mod tests {
             &Profiles::default(),
             &Contacts::default(),
             &breaches,
+            &[],
         );
         let names: Vec<&str> = risk.factors.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(
@@ -231,16 +238,25 @@ mod tests {
     }
 
     #[test]
-    fn a_fabricated_breach_alone_adds_nothing() {
+    fn a_fabricated_or_spam_breach_is_listed_but_weighs_nothing() {
         let found = [finding("breach.fabricated")];
-        let breaches = [breach("Fake", &["Passwords"])];
+        let breaches = [
+            breach("Fake", &["Passwords"]),
+            breach("Real", &["Email addresses"]),
+        ];
+        let discounted = ["Fake".to_string()];
         let risk = score(
             &found,
             &Profiles::default(),
             &Contacts::default(),
             &breaches,
+            &discounted,
         );
-        assert_eq!(risk.score, 0);
+        assert_eq!(
+            risk.score, 15,
+            "only Real counts, and its passwords were not exposed"
+        );
+        assert!(risk.factors.iter().all(|f| f.name != "passwords_exposed"));
     }
 
     #[test]
