@@ -227,33 +227,7 @@ pub fn call(config: &Config, request: &Request) -> Result<Value, AdminError> {
     if let Ok(stream) = std::os::unix::net::UnixStream::connect(&path) {
         return call_socket(stream, request, &mut |_| {});
     }
-    let db_file = data_dir.join(crate::store::DB_FILE);
-    if !db_file.exists() {
-        // Run from the wrong folder, a command would otherwise create an empty database
-        // beside the real one and answer as if all were well.
-        if !matches!(request, Request::KeysCreate { .. }) {
-            return Err(AdminError::Unreachable(format!(
-                "there is no Skopio database in {} and no server answers there; point \
-                 --data-dir (or --config) at the server's data directory",
-                data_dir.display()
-            )));
-        }
-        eprintln!(
-            "skopio: no server runs on {}; creating a new database there",
-            data_dir.display()
-        );
-    }
-    let store = match Store::open(data_dir) {
-        Ok(store) => store,
-        Err(StoreError::Locked) => {
-            return Err(AdminError::Unreachable(format!(
-                "the database in {} is held by a running process, but no server answers on {}",
-                data_dir.display(),
-                path.display()
-            )));
-        }
-        Err(e) => return Err(AdminError::Unreachable(e.to_string())),
-    };
+    let store = open_direct(config, matches!(request, Request::KeysCreate { .. }))?;
     let now = clock::system().now_ms();
     let result = store.write_now(|tx| match accounts::apply(request, tx, config, now) {
         Err(AccountError::Store(e)) => Err(e),
@@ -269,6 +243,36 @@ pub fn call(config: &Config, request: &Request) -> Result<Value, AdminError> {
 /// Runs a breach request: through the running server if one answers (which then reads
 /// the file itself, so paths must be absolute), else on the database directly, running
 /// the same `breaches::apply`. `progress` sees each progress value of a long request.
+/// Opens the database directly, for a command that found no server on the socket.
+/// Run from the wrong folder, a command would otherwise create an empty database beside
+/// the real one and answer as if all were well, so only a command that `creates` (it
+/// starts a customer or a catalog) may make a new one, and says so.
+fn open_direct(config: &Config, creates: bool) -> Result<Store, AdminError> {
+    let data_dir = &config.storage.data_dir;
+    if !data_dir.join(crate::store::DB_FILE).exists() {
+        if !creates {
+            return Err(AdminError::Unreachable(format!(
+                "there is no Skopio database in {} and no server answers there; point \
+                 --data-dir (or --config) at the server's data directory",
+                data_dir.display()
+            )));
+        }
+        eprintln!(
+            "skopio: no server runs on {}; creating a new database there",
+            data_dir.display()
+        );
+    }
+    match Store::open(data_dir) {
+        Ok(store) => Ok(store),
+        Err(StoreError::Locked) => Err(AdminError::Unreachable(format!(
+            "the database in {} is held by a running process, but no server answers on {}",
+            data_dir.display(),
+            socket_path(data_dir).display()
+        ))),
+        Err(e) => Err(AdminError::Unreachable(e.to_string())),
+    }
+}
+
 pub fn call_breaches(
     config: &Config,
     request: &breaches::Request,
@@ -279,27 +283,8 @@ pub fn call_breaches(
     if let Ok(stream) = std::os::unix::net::UnixStream::connect(&path) {
         return call_socket(stream, request, progress);
     }
-    // As for account commands: run from the wrong folder, a command would otherwise
-    // create an empty database beside the real one. Only the catalog may start one.
     let creates = matches!(request, breaches::Request::BreachesImportCatalog { .. });
-    if !creates && !data_dir.join(crate::store::DB_FILE).exists() {
-        return Err(AdminError::Unreachable(format!(
-            "there is no Skopio database in {} and no server answers there; point \
-             --data-dir (or --config) at the server's data directory",
-            data_dir.display()
-        )));
-    }
-    let store = match Store::open(data_dir) {
-        Ok(store) => store,
-        Err(StoreError::Locked) => {
-            return Err(AdminError::Unreachable(format!(
-                "the database in {} is held by a running process, but no server answers on {}",
-                data_dir.display(),
-                path.display()
-            )));
-        }
-        Err(e) => return Err(AdminError::Unreachable(e.to_string())),
-    };
+    let store = open_direct(config, creates)?;
     let index = breaches::Index::open(&store, data_dir)
         .map_err(|e| AdminError::Unreachable(e.to_string()))?;
     let sink = Sink::direct(store);

@@ -1,8 +1,8 @@
 //! Skopio's built-in recipes. Each adapts one analyser (`crate::email`, `crate::phone`,
-//! `crate::username`) or the breach index (`crate::breaches`) to the engine: it runs the analysis on the blocking pool and turns
-//! the result into findings, entities, facts for the summary and, for phones, the
-//! dossier's `phone_profile`. The analysers own the rules; these adapters own nothing
-//! but the translation.
+//! `crate::username`) or the breach index (`crate::breaches`) to the engine: it runs the
+//! analysis on the blocking pool and turns the result into findings, entities, facts for
+//! the summary and, for phones, the dossier's `phone_profile`. The analysers own the
+//! rules; these adapters own nothing but the translation.
 
 use std::sync::Arc;
 
