@@ -199,7 +199,7 @@ pub fn classify(site: &Site, username: &str, answer: &Answer) -> Verdict {
     if let Some(reason) = protection_page(answer) {
         return Verdict::Unknown(reason, format!("{} page, status {status}", reason.as_str()));
     }
-    let is_redirect = (300..400).contains(&status);
+    let is_redirect = (300..400).contains(&status) && status != 304;
     if redirects_to_error_url(site, username, answer) {
         return Verdict::Missing;
     }
@@ -282,8 +282,11 @@ fn missing(site: &Site, answer: &Answer) -> bool {
         .iter()
         .any(|c| answer.body.contains(c.as_str()));
     let status_listed = rule.statuses.contains(&answer.status);
+    // HTTP forbids a body on 304, so a definition pairing 304 with text can only be
+    // judged on the status.
+    let bodiless = answer.status == 304;
     let by_status_and_content = match (rule.statuses.is_empty(), rule.contents.is_empty()) {
-        (false, false) => status_listed && content,
+        (false, false) => status_listed && (content || bodiless),
         (false, true) => status_listed,
         (true, false) => content,
         (true, true) => false,
@@ -375,6 +378,20 @@ mod tests {
         assert!(
             matches!(v, Verdict::Unknown(Unknown::Waf, _)),
             "a WAF 404 is not missing"
+        );
+    }
+
+    #[test]
+    fn a_304_is_judged_on_its_status_since_it_cannot_carry_a_body() {
+        let mut site = wmn();
+        site.missing = Missing {
+            statuses: vec![304],
+            contents: vec!["\"profiles\": {}".into()],
+            ..Missing::default()
+        };
+        assert_eq!(
+            classify(&site, "johndoe", &answer(304, "")),
+            Verdict::Missing
         );
     }
 
