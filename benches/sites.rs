@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use emulator::{
-    Fault, Routes, existing, faulty, https_as_http, missing, route_key, serve_with_delay,
+    FAULTS, Fault, Routes, existing, faulty, https_as_http, missing, route_key, serve_with_delay,
 };
 use skopio::config::HttpConfig;
 use skopio::outbound::Outbound;
@@ -82,14 +82,6 @@ fn main() {
         "{:<10} {:>8} {:>9} {:>7} {:>7} {:>8} {:>9} {:>10}",
         "run", "wall s", "req/s", "found", "missing", "unknown", "false +", "peak MiB"
     );
-    const FAULTS: [Fault; 6] = [
-        Fault::Waf,
-        Fault::Captcha,
-        Fault::RateLimit,
-        Fault::LoginRedirect,
-        Fault::Reset,
-        Fault::Hang,
-    ];
     for faulty_run in [false, true] {
         // Even sites hold the account, odd ones do not; with faults, one in eight misbehaves.
         let mut routes: Routes = HashMap::new();

@@ -154,24 +154,16 @@ fn a_second_server_on_the_same_data_directory_is_refused_clearly() {
 
 #[test]
 fn serve_runs_without_a_config_file_and_stops_cleanly_on_sigterm() {
-    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
-    let mut server = std::process::Command::new(binary::BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data_dir)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(
-        line.starts_with("skopio listening on http://127.0.0.1:"),
-        "{line}"
-    );
+    let args = [
+        "--listen".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--data-dir".as_ref(),
+        data_dir.as_os_str(),
+    ];
+    let (mut server, addr) = binary::spawn_serve(&args);
+    assert_eq!(addr.ip().to_string(), "127.0.0.1");
     assert!(data_dir.join("skopio.redb").exists());
     assert!(data_dir.join("admin.sock").exists());
     let term = std::process::Command::new("kill")
@@ -210,21 +202,15 @@ fn an_operator_command_in_the_wrong_folder_says_so_instead_of_creating_a_databas
 
 #[test]
 fn urls_follow_the_listen_address_when_no_public_base_url_is_set() {
-    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
-    let mut server = std::process::Command::new(binary::BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data_dir)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+    let args = [
+        "--listen".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--data-dir".as_ref(),
+        data_dir.as_os_str(),
+    ];
+    let (mut server, addr) = binary::spawn_serve(&args);
     let created = std::process::Command::new(binary::BIN)
         .args([
             "keys",

@@ -14,7 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use emulator::{
-    Fault, Reply, Routes, existing, faulty, https_as_http, missing, page, route_key, serve,
+    FAULTS, Fault, MISSING_USER, Reply, Routes, existing, faulty, https_as_http, missing, page,
+    route_key, serve,
 };
 use skopio::config::HttpConfig;
 use skopio::outbound::Outbound;
@@ -49,14 +50,6 @@ fn shared(path: &str) -> Option<String> {
 fn run_list(text: &str) {
     let parsed = parse(text).unwrap();
     let sites: Vec<Site> = parsed.sites.into_iter().map(https_as_http).collect();
-    const FAULTS: [Fault; 6] = [
-        Fault::Waf,
-        Fault::Captcha,
-        Fault::RateLimit,
-        Fault::LoginRedirect,
-        Fault::Reset,
-        Fault::Hang,
-    ];
     // Per site: the username to find, and the fault it plays (one site in eight).
     let mut plan: Vec<(Site, String, Option<Fault>)> = Vec::new();
     let mut routes: Routes = HashMap::new();
@@ -69,7 +62,7 @@ fn run_list(text: &str) {
             .unwrap_or_else(|| "johndoe".into());
         let fault = (idx % 8 == 7).then(|| FAULTS[(idx / 8) % FAULTS.len()]);
         let (Some(found_key), Some(gone_key)) =
-            (route_key(&site, &user), route_key(&site, "nobodyzz9"))
+            (route_key(&site, &user), route_key(&site, MISSING_USER))
         else {
             continue;
         };
@@ -113,7 +106,7 @@ fn run_list(text: &str) {
                 let (site, user, fault) = &plan[idx];
                 let found = check(&outbound, site, user).await;
                 let gone = match fault {
-                    None => Some(check(&outbound, site, "nobodyzz9").await),
+                    None => Some(check(&outbound, site, MISSING_USER).await),
                     Some(_) => None,
                 };
                 (idx, found, gone)

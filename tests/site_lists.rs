@@ -3,11 +3,13 @@
 //! missing one gets as missing, and every kind of fault page as unknown with the right
 //! reason. Runs when `../shared/data` is present; prints a skip line otherwise.
 
+mod emulator;
+
 use std::path::PathBuf;
 
+use emulator::{MISSING_USER, existing, missing};
 use skopio::sites::detect::{Answer, Unknown, Verdict, classify};
 use skopio::sites::formats::parse;
-use skopio::sites::{PLACEHOLDER, Site};
 
 /// Says a test was skipped where a person sees it: the test harness captures `println!`
 /// of passing tests, but not direct writes to standard error.
@@ -31,35 +33,6 @@ fn shared(path: &str) -> Option<String> {
     }
 }
 
-/// The page a site shows for an existing account, built from its definition.
-fn existing_page(site: &Site, username: &str) -> (u16, String) {
-    let status = site.exists.status.unwrap_or(200);
-    let marker = site.exists.content.clone().unwrap_or_default();
-    (
-        status,
-        format!("<html><h1>{username}</h1><div>{marker}</div></html>"),
-    )
-}
-
-/// The answer a site gives for a missing account, built from its definition.
-fn missing_answer(site: &Site) -> (u16, Option<String>, String) {
-    let rule = &site.missing;
-    if let Some(to) = &rule.redirect_to {
-        return (302, Some(to.replace(PLACEHOLDER, "nobody")), String::new());
-    }
-    let status = rule
-        .statuses
-        .first()
-        .copied()
-        .unwrap_or(if rule.any_error_status { 404 } else { 200 });
-    let body = rule
-        .contents
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "<html>nothing</html>".into());
-    (status, None, format!("<html>{body}</html>"))
-}
-
 fn check_list(text: &str, expected_min: usize) {
     let parsed = parse(text).unwrap();
     assert!(
@@ -74,7 +47,7 @@ fn check_list(text: &str, expected_min: usize) {
             .first()
             .cloned()
             .unwrap_or_else(|| "johndoe".into());
-        let (status, body) = existing_page(site, &username);
+        let (status, _, body) = existing(site, &username).parts().unwrap();
         let found = Answer {
             status,
             location: None,
@@ -85,7 +58,7 @@ fn check_list(text: &str, expected_min: usize) {
         if !matches!(classify(site, &username, &found), Verdict::Found(_)) {
             wrong.push(format!("{}: existing account not found", site.name));
         }
-        let (status, location, body) = missing_answer(site);
+        let (status, location, body) = missing(site).parts().unwrap();
         let gone = Answer {
             status,
             location: location.as_deref(),
@@ -93,7 +66,7 @@ fn check_list(text: &str, expected_min: usize) {
             headers: &[],
             body: &body,
         };
-        if classify(site, "nobody", &gone) != Verdict::Missing {
+        if classify(site, MISSING_USER, &gone) != Verdict::Missing {
             wrong.push(format!("{}: missing account not missing", site.name));
         }
         let faults: [(u16, &str, Unknown); 4] = [

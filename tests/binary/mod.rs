@@ -35,24 +35,7 @@ impl Appliance {
 
     /// Starts `skopio serve` and waits for it to say where it listens.
     pub fn serve(&self) -> (Child, SocketAddr) {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--config"])
-            .arg(&self.config)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        let addr = line
-            .trim()
-            .rsplit("http://")
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap_or_else(|_| panic!("unexpected first line from skopio serve: {line:?}"));
-        (child, addr)
+        spawn_serve(&["--config".as_ref(), self.config.as_os_str()])
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
@@ -76,6 +59,27 @@ impl Appliance {
         );
         serde_json::from_slice(&output.stdout).unwrap()
     }
+}
+
+/// Starts `skopio serve ARGS…` and waits for it to say where it listens.
+pub fn spawn_serve(args: &[&std::ffi::OsStr]) -> (Child, SocketAddr) {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("skopio listening on http://")
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line from skopio serve: {line:?}"));
+    (child, addr)
 }
 
 pub fn agent() -> ureq::Agent {

@@ -15,6 +15,19 @@ use std::time::Duration;
 
 use skopio::sites::{PLACEHOLDER, Site};
 
+/// The username every site plays as missing.
+pub const MISSING_USER: &str = "nobodyzz9";
+
+/// The faults a misbehaving site plays, in turn.
+pub const FAULTS: [Fault; 6] = [
+    Fault::Waf,
+    Fault::Captcha,
+    Fault::RateLimit,
+    Fault::LoginRedirect,
+    Fault::Reset,
+    Fault::Hang,
+];
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Fault {
     Waf,
@@ -34,6 +47,25 @@ pub enum Reply {
     },
     Reset,
     Hang,
+}
+
+impl Reply {
+    /// A page's status, `Location` and body, for reading it without a server.
+    pub fn parts(&self) -> Option<(u16, Option<String>, String)> {
+        let Reply::Page {
+            status,
+            headers,
+            body,
+        } = self
+        else {
+            return None;
+        };
+        let location = headers
+            .lines()
+            .find_map(|h| h.strip_prefix("Location: "))
+            .map(|l| l.trim().to_string());
+        Some((*status, location, body.clone()))
+    }
 }
 
 pub type Routes = HashMap<(String, String, String), Reply>;
@@ -89,7 +121,7 @@ pub fn existing(site: &Site, username: &str) -> Reply {
 pub fn missing(site: &Site) -> Reply {
     let rule = &site.missing;
     if let Some(to) = &rule.redirect_to {
-        let to = to.replace(PLACEHOLDER, "nobodyzz9");
+        let to = to.replace(PLACEHOLDER, MISSING_USER);
         // A definition may write its error URL without a scheme; a real site sends one.
         let to = if to.contains("://") {
             to
