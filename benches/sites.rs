@@ -23,7 +23,7 @@ use skopio::config::HttpConfig;
 use skopio::outbound::Outbound;
 use skopio::sites::detect::{Unknown, Verdict};
 use skopio::sites::formats::parse;
-use skopio::sites::scan::{Origin, scan};
+use skopio::sites::scan::{Request, scan};
 
 const USERNAME: &str = "benchuser";
 
@@ -122,9 +122,7 @@ fn main() {
         let report = runtime.block_on(scan(
             outbound,
             Arc::new(kept),
-            USERNAME,
-            Origin::Target,
-            Duration::from_secs(11),
+            Request::target(USERNAME, Duration::from_secs(11)),
         ));
         let (mut found, mut gone, mut unknown, mut false_positives, mut wrong) = (0, 0, 0, 0, 0);
         for checked in &report.checked {

@@ -93,6 +93,13 @@ async fn answer(stream: UnixStream, app: Arc<App>) -> std::io::Result<()> {
         Ok(result) => result?,
         Err(_) => return Ok(()),
     };
+    if op_of(&line).is_some_and(|op| op.starts_with("sites_")) {
+        let reply = match serde_json::from_str::<crate::sites::ops::Request>(&line) {
+            Err(e) => json!({"ok": false, "error": format!("not a valid admin request: {e}")}),
+            Ok(request) => answer_sites(request, app).await,
+        };
+        return send_line(&mut write, &reply).await;
+    }
     if is_breach_request(&line) {
         let reply = match serde_json::from_str::<breaches::Request>(&line) {
             Err(e) => json!({"ok": false, "error": format!("not a valid admin request: {e}")}),
@@ -132,16 +139,31 @@ async fn send_line(
     write.shutdown().await
 }
 
-/// Breach requests carry `"op": "breaches_…"`; everything else is an account request.
+/// The `op` of a request line, if it has one.
+fn op_of(line: &str) -> Option<String> {
+    let value: Value = serde_json::from_str(line).ok()?;
+    value.get("op")?.as_str().map(str::to_string)
+}
+
+/// Breach requests carry `"op": "breaches_…"`, site requests `"sites_…"`; everything else
+/// is an account request.
 fn is_breach_request(line: &str) -> bool {
-    serde_json::from_str::<Value>(line)
-        .ok()
-        .and_then(|v| {
-            v.get("op")
-                .and_then(Value::as_str)
-                .map(|op| op.starts_with("breaches_"))
-        })
-        .unwrap_or(false)
+    op_of(line).is_some_and(|op| op.starts_with("breaches_"))
+}
+
+/// Runs a site request on the blocking pool (it reads a file and waits for a commit).
+async fn answer_sites(request: crate::sites::ops::Request, app: Arc<App>) -> Value {
+    tracing::info!(op = request.name(), "admin request");
+    let now = app.clock.now_ms();
+    let job = tokio::task::spawn_blocking(move || {
+        let commit = crate::sites::ops::Commit::Server(&app.writer);
+        crate::sites::ops::apply(&request, &app.store, commit, Some(&app.sites), now)
+    });
+    match job.await {
+        Ok(Ok(value)) => json!({"ok": true, "value": value}),
+        Ok(Err(e)) => json!({"ok": false, "error": e}),
+        Err(_) => json!({"ok": false, "error": "the request failed unexpectedly"}),
+    }
 }
 
 /// Runs a breach request on the blocking pool (it reads files and waits for commits),
@@ -271,6 +293,20 @@ fn open_direct(config: &Config, creates: bool) -> Result<Store, AdminError> {
         ))),
         Err(e) => Err(AdminError::Unreachable(e.to_string())),
     }
+}
+
+/// Runs a site request: through the running server if one answers (which then reads the
+/// file itself, so paths must be absolute), else on the database directly.
+pub fn call_sites(config: &Config, request: &crate::sites::ops::Request) -> Result<Value, AdminError> {
+    let data_dir = &config.storage.data_dir;
+    if let Ok(stream) = std::os::unix::net::UnixStream::connect(socket_path(data_dir)) {
+        return call_socket(stream, request, &mut |_| {});
+    }
+    let creates = matches!(request, crate::sites::ops::Request::SitesImport { .. });
+    let store = open_direct(config, creates)?;
+    let commit = crate::sites::ops::Commit::Direct(&store);
+    crate::sites::ops::apply(request, &store, commit, None, clock::system().now_ms())
+        .map_err(AdminError::Refused)
 }
 
 pub fn call_breaches(

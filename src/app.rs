@@ -15,7 +15,11 @@ use tokio::task::JoinHandle;
 use crate::auth::FailureBrake;
 use crate::clock::{self, SharedClock};
 use crate::config::Config;
+use crate::engine::presence::UsernameSites;
 use crate::engine::{Engine, EngineSettings, Recipe};
+use crate::outbound::{Outbound, OutboundError};
+use crate::sites::Site;
+use crate::sites::book::SiteBook;
 use crate::scheduler::Scheduler;
 use crate::store::{Store, StoreError, Writer, WriterThread};
 
@@ -32,6 +36,10 @@ pub struct App {
     pub auth_brake: FailureBrake,
     /// The breach index the `breach.index` recipe and the breach commands use.
     pub breaches: crate::breaches::Index,
+    /// The sites scans check and their health; the site commands update it.
+    pub sites: Arc<SiteBook>,
+    /// The client every outbound request goes through.
+    pub outbound: Arc<Outbound>,
 }
 
 /// What tests may change about an appliance they start.
@@ -39,6 +47,8 @@ pub struct Options {
     pub clock: SharedClock,
     /// The recipes to run instead of the built-in ones.
     pub recipes: Option<Vec<Arc<dyn Recipe>>>,
+    /// The built-in site list to use instead of `data/sites/skopio.json`.
+    pub sites: Option<Vec<Site>>,
 }
 
 impl Default for Options {
@@ -46,6 +56,7 @@ impl Default for Options {
         Options {
             clock: clock::system(),
             recipes: None,
+            sites: None,
         }
     }
 }
@@ -53,6 +64,7 @@ impl Default for Options {
 #[derive(Debug)]
 pub enum StartError {
     Store(StoreError),
+    Outbound(OutboundError),
     Breaches(crate::breaches::BreachError),
     Bind {
         addr: SocketAddr,
@@ -73,6 +85,7 @@ impl std::fmt::Display for StartError {
                  running with this data directory?)"
             ),
             StartError::Store(e) => write!(f, "{e}"),
+            StartError::Outbound(e) => write!(f, "{e}"),
             StartError::Breaches(e) => write!(f, "{e}"),
             StartError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             StartError::Admin { path, source } => {
@@ -113,14 +126,23 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
     let mut config = config;
     config.server.listen = addr;
     let data_dir = config.storage.data_dir.clone();
-    let (store, breaches) = {
+    let outbound = Arc::new(Outbound::new(&config.engine.http).map_err(StartError::Outbound)?);
+    let (store, breaches, sites) = {
         let data_dir = data_dir.clone();
+        let default_sites = options.sites;
         tokio::task::spawn_blocking(move || {
             let store = Store::open(&data_dir).map_err(StartError::Store)?;
             // Before the writer starts: opening the index may record its key's check.
             let breaches =
                 crate::breaches::Index::open(&store, &data_dir).map_err(StartError::Breaches)?;
-            Ok::<_, StartError>((store, breaches))
+            let (lists, health) = store
+                .read(|tx| Ok((tx.site_lists()?, tx.site_health()?)))
+                .map_err(StartError::Store)?;
+            let sites = match default_sites {
+                Some(default) => SiteBook::with_default(default, &lists, health),
+                None => SiteBook::new(&lists, health),
+            };
+            Ok::<_, StartError>((store, breaches, Arc::new(sites)))
         })
         .await
         .map_err(|e| StartError::Store(StoreError::Aborted(e.to_string())))??
@@ -128,13 +150,18 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
     // The phone tables are unpacked once; do it now rather than in the first scan.
     tokio::task::spawn_blocking(crate::phone::preload);
     let (writer, writer_thread) = Writer::spawn_with_handle(store.clone());
-    let settings = EngineSettings {
-        network: config.engine.network,
-        recipe_timeout: config.engine.recipe_timeout,
-    };
+    let settings = EngineSettings::of(&config);
     let engine = match options.recipes {
         Some(recipes) => Engine::new(recipes, settings),
-        None => Engine::with_breach_index(settings, breaches.clone()),
+        None => {
+            let presence = UsernameSites::new(
+                Arc::clone(&outbound),
+                Arc::clone(&sites),
+                Some(writer.clone()),
+                site_deadline(&config),
+            );
+            Engine::full(settings, Some(breaches.clone()), Some(presence))
+        }
     };
     let scheduler = Scheduler::new(
         Arc::new(engine),
@@ -163,6 +190,8 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
         clock: options.clock,
         auth_brake: FailureBrake::default(),
         breaches,
+        sites,
+        outbound,
     });
     let (shutdown, watcher) = watch::channel(false);
     let admin_listener = crate::admin::bind(&data_dir).map_err(|source| StartError::Admin {
@@ -191,6 +220,19 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
         workers,
         writer_thread,
     })
+}
+
+/// How long a scan's site checks may take in all: twice the per-request timeout, so that
+/// checks waiting for a free connection still get their full timeout, and within the
+/// recipe timeout so the run reports its own cut-off sites rather than being cut off.
+pub fn site_deadline(config: &Config) -> Duration {
+    let wanted = config.engine.http.timeout * 2;
+    let room = config
+        .engine
+        .recipe_timeout
+        .saturating_sub(Duration::from_secs(1))
+        .max(Duration::from_millis(100));
+    wanted.min(room)
 }
 
 /// A customer whose tier the config no longer defines cannot start scans; say so at start

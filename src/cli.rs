@@ -76,6 +76,27 @@ pub enum Command {
     /// Fill and inspect the local breach index.
     #[command(subcommand)]
     Breaches(BreachesCommand),
+    /// Load site lists and see how the sites answer.
+    #[command(subcommand)]
+    Sites(SitesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SitesCommand {
+    /// Load a site list in the WhatsMyName (wmn-data.json) or Sherlock (data.json)
+    /// format, replacing the earlier list of the same format.
+    Import { file: PathBuf },
+    /// The lists loaded and how many of their sites scans check.
+    List {
+        /// Also list every site scans check.
+        #[arg(long)]
+        sites: bool,
+    },
+    /// Each site's recent outcomes (found, missing, unknown by reason); sites whose
+    /// answers are mostly unknown are flagged.
+    Health,
+    /// Drop an imported list (`whatsmyname` or `sherlock`); the built-in list stays.
+    Remove { source: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -162,6 +183,7 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Scan { target, kind, lang } => return scan(config, &target, kind, lang, cli.json),
         Command::Breaches(command) => return crate::breaches::cli::run(&config, command, cli.json),
+        Command::Sites(command) => return crate::sites::cli::run(&config, command, cli.json),
         Command::Keys(KeysCommand::Create {
             customer,
             tier,
@@ -253,23 +275,23 @@ fn scan(config: Config, raw: &str, kind: Option<String>, lang: String, json: boo
         Ok(runtime) => runtime,
         Err(e) => return fail(&format!("cannot start the runtime: {e}")),
     };
-    let settings = crate::engine::EngineSettings {
-        network: config.engine.network,
-        recipe_timeout: config.engine.recipe_timeout,
+    let settings = crate::engine::EngineSettings::of(&config);
+    let presence = match site_checks_for_scan(&config) {
+        Ok(presence) => presence,
+        Err(e) => return fail(&e),
     };
     // The engine's analysers need no store; the breach index does, and is consulted when
     // the database can be opened (no server holds it).
-    let engine = match crate::breaches::cli::index_for_scan(&config) {
-        Ok(Some(index)) => crate::engine::Engine::with_breach_index(settings, index),
-        Ok(None) => crate::engine::Engine::standard(settings),
+    let index = match crate::breaches::cli::index_for_scan(&config) {
+        Ok(index) => index,
         Err(reason) => {
             eprintln!("skopio: the breach index was not consulted: {reason}");
-            crate::engine::Engine::standard(settings)
+            None
         }
     };
-    let input = crate::engine::ScanInput { target, kind, lang };
-    let progress = crate::engine::Progress::default();
-    let dossier = runtime.block_on(engine.run(input, &progress));
+    let engine = crate::engine::Engine::full(settings, index, Some(presence));
+    let input = crate::engine::ScanInput::new(target, kind, lang);
+    let dossier = runtime.block_on(engine.run(input));
     if json {
         outln!(
             "{}",
@@ -430,4 +452,26 @@ fn human(request: &Request, value: &Value) -> String {
             )
         }
     }
+}
+
+/// The site checks of a foreground scan: the built-in list plus the lists imported into
+/// this data directory when its database can be read (a running server holds it, and
+/// then only the built-in list is used, as stderr says).
+fn site_checks_for_scan(config: &Config) -> Result<crate::engine::presence::UsernameSites, String> {
+    let data_dir = &config.storage.data_dir;
+    let mut lists = Vec::new();
+    if data_dir.join(crate::store::DB_FILE).exists() {
+        match crate::store::Store::open(data_dir).and_then(|s| s.read(|tx| tx.site_lists())) {
+            Ok(found) => lists = found,
+            Err(e) => eprintln!("skopio: imported site lists not used: {e}"),
+        }
+    }
+    let outbound = crate::outbound::Outbound::new(&config.engine.http).map_err(|e| e.to_string())?;
+    let book = crate::sites::book::SiteBook::new(&lists, Vec::new());
+    Ok(crate::engine::presence::UsernameSites::new(
+        std::sync::Arc::new(outbound),
+        std::sync::Arc::new(book),
+        None,
+        crate::app::site_deadline(config),
+    ))
 }

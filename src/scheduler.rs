@@ -257,14 +257,12 @@ impl Scheduler {
             };
         };
         let input = ScanInput {
-            target: target.to_string(),
-            kind,
-            lang: lang.to_string(),
+            progress: Arc::clone(progress),
+            ..ScanInput::new(target.to_string(), kind, lang.to_string())
         };
         let engine = Arc::clone(&self.engine);
-        let progress = Arc::clone(progress);
         let task = tokio::spawn(async move {
-            let dossier = engine.run(input, &progress).await;
+            let dossier = engine.run(input).await;
             let all_failed = !dossier.recipes.is_empty()
                 && dossier
                     .recipes

@@ -23,7 +23,8 @@ fn a_submitted_email_scan_is_queued_then_completed_with_a_full_dossier() {
         body["poll_url"],
         format!("{BASE_URL}/api/v1/scan/{scan_id}")
     );
-    assert_eq!(body["recipes_to_run"], 2);
+    // email.address, email.domain, and username.sites for the local part.
+    assert_eq!(body["recipes_to_run"], 3);
     assert!(body["eta_seconds"].as_u64().unwrap() >= 1);
     assert!(accepted.header("x-request-id").is_some());
     assert!(
@@ -106,10 +107,14 @@ fn a_username_scan_reports_which_site_rules_it_fits() {
     assert_eq!(accepted.body["kind"], "username");
     let done = server.wait_done(&key, accepted.body["scan_id"].as_str().unwrap());
     let recipes = done.body["result"]["recipes"].as_array().unwrap().clone();
-    assert_eq!(recipes.len(), 1);
+    assert_eq!(recipes.len(), 2);
     assert_eq!(recipes[0]["name"], "username.rules");
     assert_eq!(recipes[0]["status"], "ok");
     assert!(recipes[0]["note"].as_str().unwrap().contains("known sites"));
+    // The test servers run with `engine.network = false`.
+    assert_eq!(recipes[1]["name"], "username.sites");
+    assert_eq!(recipes[1]["status"], "skipped");
+    assert!(recipes[1]["note"].as_str().unwrap().contains("engine.network = false"));
 }
 
 #[test]
@@ -124,7 +129,7 @@ fn polls_show_progress_and_belong_to_the_customer() {
     let polled = server.get(&path, Some(&acme));
     assert_eq!(polled.status, 200);
     if polled.body["status"] != "completed" {
-        assert_eq!(polled.body["progress"]["recipes_total"], 1);
+        assert_eq!(polled.body["progress"]["recipes_total"], 2);
     }
     assert_eq!(server.get(&path, Some(&acme_second_key)).status, 200);
     let foreign = server.get(&path, Some(&other));

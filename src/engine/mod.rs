@@ -5,14 +5,22 @@
 //! dossier's `recipes` and the scan goes on with the rest. A recipe that needs the network
 //! is reported `skipped`, with the reason, when `engine.network` is off.
 //!
-//! Layout: `recipes` holds the recipes themselves, `risk` the scoring, `summary` the
-//! written summary.
+//! Pivots: contacts a recipe finds (an address listed on a verified profile) are looked up
+//! in turn, up to `engine.pivot_depth` rounds and `MAX_PIVOTS` identifiers a scan, by the
+//! recipes that apply to their kind. Their runs appear in `recipes` with the pivot named
+//! in the note, their findings name the pivot, and what they find never passes for the
+//! target's own: a pivot's breaches become findings, not entries of `breaches`, and its
+//! phone profile is not the dossier's.
+//!
+//! Layout: `recipes` holds the offline recipes, `presence` the site checks, `risk` the
+//! scoring, `summary` the written summary.
 
+pub mod presence;
 pub mod recipes;
 pub mod risk;
 pub mod summary;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -25,12 +33,32 @@ use crate::dossier::{
 };
 use crate::target::Kind;
 
+/// Most identifiers a scan pivots to, whatever the depth: each costs a full round of
+/// recipes (a full site run for an email).
+pub const MAX_PIVOTS: usize = 4;
+
 /// What a recipe is asked about.
 #[derive(Debug, Clone)]
 pub struct ScanInput {
     pub target: String,
     pub kind: Kind,
     pub lang: String,
+    /// The scan's progress; a recipe with many steps may count them here.
+    pub progress: Arc<Progress>,
+    /// For a pivot, where its identifier was found (`GitHub profile https://…`).
+    pub pivot: Option<String>,
+}
+
+impl ScanInput {
+    pub fn new(target: String, kind: Kind, lang: String) -> ScanInput {
+        ScanInput {
+            target,
+            kind,
+            lang,
+            progress: Arc::new(Progress::default()),
+            pivot: None,
+        }
+    }
 }
 
 /// What a recipe reports. `entities` are the distinct things it found, as `kind:value`
@@ -94,6 +122,18 @@ pub struct Progress {
 pub struct EngineSettings {
     pub network: bool,
     pub recipe_timeout: Duration,
+    /// Rounds of pivots (`engine.pivot_depth`); 0 looks up nothing but the target.
+    pub pivot_depth: u32,
+}
+
+impl EngineSettings {
+    pub fn of(config: &crate::config::Config) -> EngineSettings {
+        EngineSettings {
+            network: config.engine.network,
+            recipe_timeout: config.engine.recipe_timeout,
+            pivot_depth: config.engine.pivot_depth,
+        }
+    }
 }
 
 pub struct Engine {
@@ -106,14 +146,26 @@ impl Engine {
         Engine { recipes, settings }
     }
 
-    /// The engine with Skopio's built-in recipes.
+    /// The engine with Skopio's built-in offline recipes.
     pub fn standard(settings: EngineSettings) -> Engine {
         Engine::new(recipes::standard(), settings)
     }
 
-    /// The built-in recipes plus the lookup in the local breach index.
-    pub fn with_breach_index(settings: EngineSettings, index: crate::breaches::Index) -> Engine {
-        Engine::new(recipes::standard_with_breaches(index), settings)
+    /// The built-in recipes, plus the lookup in the local breach index and the site
+    /// checks when they are given.
+    pub fn full(
+        settings: EngineSettings,
+        index: Option<crate::breaches::Index>,
+        sites: Option<presence::UsernameSites>,
+    ) -> Engine {
+        let mut recipes = match index {
+            Some(index) => recipes::standard_with_breaches(index),
+            None => recipes::standard(),
+        };
+        if let Some(sites) = sites {
+            recipes.push(Arc::new(sites));
+        }
+        Engine::new(recipes, settings)
     }
 
     /// The recipes a target of `kind` gets (the `recipes_to_run` of a 202).
@@ -125,45 +177,140 @@ impl Engine {
             .collect()
     }
 
-    /// Runs every applicable recipe and assembles the dossier. Never fails: whatever a
-    /// recipe does, it ends up as a line of `recipes`.
-    pub async fn run(&self, input: ScanInput, progress: &Progress) -> Dossier {
+    /// Runs every applicable recipe, then the pivots, and assembles the dossier. Never
+    /// fails: whatever a recipe does, it ends up as a line of `recipes`.
+    pub async fn run(&self, input: ScanInput) -> Dossier {
         let input = Arc::new(input);
-        let applicable: Vec<Arc<dyn Recipe>> = self
-            .recipes
-            .iter()
-            .filter(|r| r.applies_to(input.kind))
-            .cloned()
-            .collect();
-        progress
-            .total
-            .store(applicable.len() as u32, Ordering::Relaxed);
-        let mut tasks = tokio::task::JoinSet::new();
-        for (idx, recipe) in applicable.iter().enumerate() {
-            let recipe = Arc::clone(recipe);
-            let input = Arc::clone(&input);
-            let settings = self.settings.clone();
-            tasks.spawn(async move { (idx, run_one(recipe, input, &settings).await) });
-        }
-        let mut runs: Vec<Option<(RecipeRun, RecipeOutput)>> = vec![None; applicable.len()];
-        while let Some(joined) = tasks.join_next().await {
-            // `run_one` contains every panic of a recipe, so a join error here can only be
-            // a panic in that wrapper itself; the slot then stays empty and is filled below.
-            if let Ok((idx, run)) = joined {
-                runs[idx] = Some(run);
+        let mut runs = round(&self.recipes, Arc::clone(&input), &self.settings).await;
+        let mut seen: HashSet<String> = HashSet::from([input.target.to_lowercase()]);
+        let mut frontier = contacts_of(&runs);
+        for _ in 0..self.settings.pivot_depth {
+            let mut pivots = Vec::new();
+            for (value, kind, from) in frontier.drain(..) {
+                if seen.len() <= MAX_PIVOTS && seen.insert(value.to_lowercase()) {
+                    pivots.push((value, kind, from));
+                }
             }
-            progress.done.fetch_add(1, Ordering::Relaxed);
+            if pivots.is_empty() {
+                break;
+            }
+            let mut tasks = tokio::task::JoinSet::new();
+            for (idx, (value, kind, from)) in pivots.iter().cloned().enumerate() {
+                let pivot = Arc::new(ScanInput {
+                    target: value,
+                    kind,
+                    lang: input.lang.clone(),
+                    progress: Arc::clone(&input.progress),
+                    pivot: Some(from),
+                });
+                let (recipes, settings) = (self.recipes.clone(), self.settings.clone());
+                tasks.spawn(async move { (idx, round(&recipes, pivot, &settings).await) });
+            }
+            let mut rounds: Vec<Vec<(RecipeRun, RecipeOutput)>> = vec![Vec::new(); pivots.len()];
+            while let Some(joined) = tasks.join_next().await {
+                // A round contains its recipes' panics; a lost round leaves its slot empty.
+                if let Ok((idx, pivot_runs)) = joined {
+                    rounds[idx] = pivot_runs;
+                }
+            }
+            for ((value, _, from), pivot_runs) in pivots.iter().zip(rounds) {
+                frontier.extend(contacts_of(&pivot_runs));
+                runs.extend(
+                    pivot_runs
+                        .into_iter()
+                        .map(|(run, output)| as_pivot(run, output, value, from)),
+                );
+            }
         }
-        let runs = runs.into_iter().zip(&applicable).map(|(run, recipe)| {
+        assemble(&input, runs)
+    }
+}
+
+/// Runs every recipe of `recipes` that applies to `input`, concurrently.
+async fn round(
+    recipes: &[Arc<dyn Recipe>],
+    input: Arc<ScanInput>,
+    settings: &EngineSettings,
+) -> Vec<(RecipeRun, RecipeOutput)> {
+    let applicable: Vec<Arc<dyn Recipe>> = recipes
+        .iter()
+        .filter(|r| r.applies_to(input.kind))
+        .cloned()
+        .collect();
+    let progress = Arc::clone(&input.progress);
+    progress
+        .total
+        .fetch_add(applicable.len() as u32, Ordering::Relaxed);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (idx, recipe) in applicable.iter().enumerate() {
+        let recipe = Arc::clone(recipe);
+        let input = Arc::clone(&input);
+        let settings = settings.clone();
+        tasks.spawn(async move { (idx, run_one(recipe, input, &settings).await) });
+    }
+    let mut runs: Vec<Option<(RecipeRun, RecipeOutput)>> = vec![None; applicable.len()];
+    while let Some(joined) = tasks.join_next().await {
+        // `run_one` contains every panic of a recipe, so a join error here can only be
+        // a panic in that wrapper itself; the slot then stays empty and is filled below.
+        if let Ok((idx, run)) = joined {
+            runs[idx] = Some(run);
+        }
+        progress.done.fetch_add(1, Ordering::Relaxed);
+    }
+    runs.into_iter()
+        .zip(&applicable)
+        .map(|(run, recipe)| {
             run.unwrap_or_else(|| {
                 (
                     failed_run(recipe.name(), PANIC_NOTE.to_string(), 0),
                     RecipeOutput::default(),
                 )
             })
-        });
-        assemble(&input, runs.collect())
+        })
+        .collect()
+}
+
+/// The contacts `runs` found, as identifiers to pivot to: (value, kind, where found).
+fn contacts_of(runs: &[(RecipeRun, RecipeOutput)]) -> Vec<(String, Kind, String)> {
+    let mut out = Vec::new();
+    for (_, output) in runs {
+        for contact in &output.contacts.emails {
+            out.push((contact.value.clone(), Kind::Email, contact.source.clone()));
+        }
+        for contact in &output.contacts.phones {
+            out.push((contact.value.clone(), Kind::Phone, contact.source.clone()));
+        }
     }
+    out
+}
+
+/// A pivot's run, marked as such: its note and findings name the pivot, its breaches
+/// become findings, and nothing of it passes for the target's own.
+fn as_pivot(
+    mut run: RecipeRun,
+    mut output: RecipeOutput,
+    value: &str,
+    from: &str,
+) -> (RecipeRun, RecipeOutput) {
+    run.note = format!("pivot {value} ({from}): {}", run.note);
+    for finding in &mut output.findings {
+        finding.detail = format!("{value}: {}", finding.detail);
+    }
+    for breach in output.breaches.drain(..) {
+        output.findings.push(Finding::new(
+            "breach.pivot",
+            format!(
+                "{value} ({from}) is in the {} breach ({}, {} accounts)",
+                breach.title, breach.date, breach.accounts
+            ),
+        ));
+        output.entities.push(format!("breach:{}", breach.name));
+    }
+    run.findings = output.findings.len() as u32;
+    output.discounted_breaches.clear();
+    output.phone_profile = None;
+    output.facts.clear();
+    (run, output)
 }
 
 fn failed_run(name: &str, note: String, duration_ms: u64) -> RecipeRun {
@@ -255,8 +402,17 @@ fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier 
         facts.extend(output.facts);
         profiles.verified.extend(output.profiles.verified);
         profiles.weak.extend(output.profiles.weak);
-        contacts.emails.extend(output.contacts.emails);
-        contacts.phones.extend(output.contacts.phones);
+        for (list, found) in [
+            (&mut contacts.emails, output.contacts.emails),
+            (&mut contacts.phones, output.contacts.phones),
+        ] {
+            for contact in found {
+                let known = list.iter().any(|c| c.value.eq_ignore_ascii_case(&contact.value));
+                if !known && !contact.value.eq_ignore_ascii_case(&input.target) {
+                    list.push(contact);
+                }
+            }
+        }
         breaches.extend(output.breaches);
         discounted.extend(output.discounted_breaches);
         if phone_profile.is_none() {

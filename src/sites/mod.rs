@@ -9,13 +9,20 @@
 //! treats the two differently, so a Sherlock site can never report an account on its
 //! status code alone (see `detect`).
 
+pub mod book;
 pub mod check;
+pub mod cli;
+pub mod contacts;
 pub mod detect;
 pub mod formats;
+pub mod health;
+pub mod ops;
 pub mod scan;
 
+use serde::{Deserialize, Serialize};
+
 /// HTTP methods site checks use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Method {
     Get,
     Head,
@@ -45,7 +52,7 @@ impl Method {
 }
 
 /// Where a definition came from; an import replaces every site of its source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Source {
     Skopio,
     WhatsMyName,
@@ -63,7 +70,7 @@ impl Source {
 }
 
 /// How an existing account looks. Both parts must match for "found".
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Exists {
     /// Expected status; `None` means any 2xx.
     pub status: Option<u16>,
@@ -73,7 +80,7 @@ pub struct Exists {
 }
 
 /// How a missing account looks. Any one rule matching means "missing".
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Missing {
     /// Statuses of a missing account (`m_code`, Sherlock `errorCode`).
     pub statuses: Vec<u16>,
@@ -87,7 +94,7 @@ pub struct Missing {
     pub any_error_status: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Site {
     pub name: String,
     pub category: String,

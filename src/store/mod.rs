@@ -10,6 +10,8 @@
 //! - `scans`: scan id → `Scan`; ids sort by creation time, so ranges are time ranges.
 //! - `pending`: scan id → (), the scans queued or running, put back on the queue at start.
 //! - `breaches`, `breach_names`, `breach_index`: the breach index (see `breaches.rs`).
+//! - `site_lists`, `site_health`: imported site lists and sites' recent outcomes (see
+//!   `sites.rs`).
 //!
 //! Invariant: whatever must agree (balance, ledger, quota counters, scan, pending marker)
 //! is written in one transaction, so no crash leaves one without the other.
@@ -17,6 +19,7 @@
 mod breaches;
 mod readers;
 mod records;
+mod sites;
 mod writer;
 
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -26,6 +29,7 @@ use std::sync::{Arc, OnceLock};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 pub use breaches::BreachRecord;
+pub use sites::{SiteHealth, SiteList};
 pub use records::{ApiKey, Customer, LedgerEntry, LedgerKind, Scan, ScanError, ScanStatus};
 pub use writer::{Writer, WriterThread};
 
@@ -138,6 +142,7 @@ impl Store {
             tx.txn.open_table(SCANS)?;
             tx.txn.open_table(PENDING)?;
             breaches::create_tables(tx)?;
+            sites::create_tables(tx)?;
             Ok(())
         })?;
         Ok(store)

@@ -21,8 +21,15 @@ impl Appliance {
     pub fn new(extra_toml: &str) -> Appliance {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("skopio.toml");
+        // Tests never reach the internet: site checks are off unless a test sets
+        // `network` itself (pointing them at a loopback proxy).
+        let extra = match (extra_toml.contains("network"), extra_toml.contains("[engine]\n")) {
+            (true, _) => extra_toml.to_string(),
+            (false, true) => extra_toml.replacen("[engine]\n", "[engine]\nnetwork = false\n", 1),
+            (false, false) => format!("[engine]\nnetwork = false\n{extra_toml}"),
+        };
         let text = format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n{extra_toml}",
+            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n{extra}",
             dir.path().join("data").display()
         );
         std::fs::write(&config, text).unwrap();

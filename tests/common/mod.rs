@@ -52,8 +52,13 @@ pub fn config_for(data_dir: &std::path::Path, extra_toml: &str) -> Config {
          [storage]\ndata_dir = \"{}\"\n{extra_toml}",
         data_dir.display()
     );
-    let config = Config::parse(&text).expect("test config parses");
+    let mut config = Config::parse(&text).expect("test config parses");
     config.validate().expect("test config is valid");
+    // Tests never reach the internet: site checks are off unless a test turns them on
+    // (pointing them at a loopback proxy that plays the sites).
+    if !extra_toml.contains("network") {
+        config.engine.network = false;
+    }
     config
 }
 
@@ -219,5 +224,6 @@ pub fn options_with(recipes: Vec<Arc<dyn Recipe>>, clock: SharedClock) -> Option
     Options {
         clock,
         recipes: Some(recipes),
+        sites: None,
     }
 }
