@@ -167,6 +167,12 @@ fn run_list(text: &str) {
 }
 
 #[test]
+fn every_built_in_site_over_the_network_no_false_positives() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/sites/skopio.json");
+    run_list(&std::fs::read_to_string(path).unwrap());
+}
+
+#[test]
 fn every_whatsmyname_site_over_the_network_no_false_positives() {
     if let Some(text) = shared("whatsmyname/wmn-data.json") {
         run_list(&text);

@@ -137,3 +137,41 @@ fn every_sherlock_site_is_read_and_classified_as_its_definition_says() {
         check_list(&text, 470);
     }
 }
+
+#[test]
+fn both_real_lists_import_into_the_store_and_read_back_whole() {
+    let (Some(wmn), Some(sherlock)) = (
+        shared("whatsmyname/wmn-data.json"),
+        shared("sherlock/data.json"),
+    ) else {
+        return;
+    };
+    use skopio::sites::ops::{Commit, Request, apply};
+    let dir = tempfile::tempdir().unwrap();
+    let store = skopio::store::Store::open(dir.path()).unwrap();
+    let mut read_whole = Vec::new();
+    for (name, text) in [("wmn-data.json", &wmn), ("data.json", &sherlock)] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let request = Request::SitesImport {
+            path: path.display().to_string(),
+        };
+        let imported = apply(&request, &store, Commit::Direct(&store), None, 0).unwrap();
+        read_whole.push((imported["source"].clone(), parse(text).unwrap().sites));
+    }
+    let lists = store.read(|tx| tx.site_lists()).unwrap();
+    assert_eq!(lists.len(), 2);
+    for (source, parsed) in read_whole {
+        let stored = lists.iter().find(|l| source == l.source.as_str()).unwrap();
+        assert_eq!(stored.sites, parsed, "{source} reads back as it was read");
+    }
+    let request = Request::SitesList { sites: false };
+    let listed = apply(&request, &store, Commit::Direct(&store), None, 0).unwrap();
+    let rows = listed["lists"].as_array().unwrap();
+    let in_use: u64 = rows.iter().map(|r| r["in_use"].as_u64().unwrap()).sum();
+    assert_eq!(listed["active_sites"].as_u64().unwrap(), in_use);
+    // Sites named in several lists are checked once: far fewer than the lists' sum.
+    let total: u64 = rows.iter().map(|r| r["sites"].as_u64().unwrap()).sum();
+    assert!(in_use < total, "{in_use} of {total}");
+    println!("{in_use} distinct sites in use of {total} listed");
+}

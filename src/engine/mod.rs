@@ -380,6 +380,16 @@ async fn run_one(
     }
 }
 
+/// One profile per account: a pivot finding an account the target's own run found (or a
+/// second username variant reaching the same page) adds nothing. The first stays, and a
+/// weak duplicate of a verified account goes.
+fn dedupe_profiles(profiles: &mut Profiles) {
+    let key = |p: &crate::dossier::Profile| (p.site.clone(), p.url.to_lowercase());
+    let mut seen = HashSet::new();
+    profiles.verified.retain(|p| seen.insert(key(p)));
+    profiles.weak.retain(|p| seen.insert(key(p)));
+}
+
 fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier {
     let mut profiles = Profiles::default();
     let mut contacts = Contacts::default();
@@ -420,6 +430,7 @@ fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier 
         }
         recipe_runs.push(run);
     }
+    dedupe_profiles(&mut profiles);
     for profile in profiles.verified.iter().chain(&profiles.weak) {
         entities.insert(format!(
             "account:{}:{}",

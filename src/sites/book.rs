@@ -82,6 +82,11 @@ impl SiteBook {
         }
     }
 
+    /// The built-in list this book started with.
+    pub fn built_in(&self) -> &[Site] {
+        &self.default
+    }
+
     /// The sites a scan starting now checks.
     pub fn active(&self) -> Arc<Vec<Site>> {
         Arc::clone(&self.active.read().unwrap_or_else(|p| p.into_inner()))

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::book::{SiteBook, active, default_sites};
-use super::formats;
+use super::{Site, formats};
 use super::health::Summary;
 use crate::store::{SiteList, Store, StoreError, WriteTx, Writer};
 
@@ -63,6 +63,10 @@ pub fn apply(
     book: Option<&SiteBook>,
     now_ms: i64,
 ) -> Result<Value, String> {
+    let built_in = match book {
+        Some(book) => book.built_in().to_vec(),
+        None => default_sites(),
+    };
     let refresh = |store: &Store| -> Result<(), String> {
         if let Some(book) = book {
             let lists = store.read(|tx| tx.site_lists()).map_err(|e| e.to_string())?;
@@ -90,7 +94,7 @@ pub fn apply(
                 })
                 .map_err(|e| e.to_string())?;
             refresh(store)?;
-            let active_now = active_count(store)?;
+            let active_now = active_count(store, &built_in)?;
             tracing::info!(source = %source, replaced, "site list imported");
             let mut summary = summary;
             summary["replaced"] = json!(replaced);
@@ -109,10 +113,10 @@ pub fn apply(
                 ));
             }
             refresh(store)?;
-            Ok(json!({"removed": request_source(request), "active_sites": active_count(store)?}))
+            Ok(json!({"removed": request_source(request), "active_sites": active_count(store, &built_in)?}))
         }
-        Request::SitesList { sites } => list(store, *sites),
-        Request::SitesHealth => health(store),
+        Request::SitesList { sites } => list(store, &built_in, *sites),
+        Request::SitesHealth => health(store, &built_in),
     }
 }
 
@@ -154,15 +158,14 @@ fn read_list(path: &str, now_ms: i64) -> Result<SiteList, String> {
     })
 }
 
-fn active_count(store: &Store) -> Result<usize, String> {
+fn active_count(store: &Store, built_in: &[Site]) -> Result<usize, String> {
     let lists = store.read(|tx| tx.site_lists()).map_err(|e| e.to_string())?;
-    Ok(active(&default_sites(), &lists).len())
+    Ok(active(built_in, &lists).len())
 }
 
-fn list(store: &Store, with_sites: bool) -> Result<Value, String> {
+fn list(store: &Store, built_in: &[Site], with_sites: bool) -> Result<Value, String> {
     let lists = store.read(|tx| tx.site_lists()).map_err(|e| e.to_string())?;
-    let default = default_sites();
-    let active = active(&default, &lists);
+    let active = active(built_in, &lists);
     let in_use = |source: &str| {
         active
             .iter()
@@ -173,7 +176,7 @@ fn list(store: &Store, with_sites: bool) -> Result<Value, String> {
         "source": "skopio",
         "file": "built in",
         "imported_at": Value::Null,
-        "sites": default.len(),
+        "sites": built_in.len(),
         "in_use": in_use("skopio"),
         "skipped": 0,
     })];
@@ -200,11 +203,11 @@ fn list(store: &Store, with_sites: bool) -> Result<Value, String> {
     Ok(out)
 }
 
-fn health(store: &Store) -> Result<Value, String> {
+fn health(store: &Store, built_in: &[Site]) -> Result<Value, String> {
     let (lists, records) = store
         .read(|tx| Ok((tx.site_lists()?, tx.site_health()?)))
         .map_err(|e| e.to_string())?;
-    let active = active(&default_sites(), &lists);
+    let active = active(built_in, &lists);
     let mut rows: Vec<(bool, f64, Value)> = Vec::new();
     for (site, record) in &records {
         let Some(def) = active.iter().find(|s| &s.name == site) else {

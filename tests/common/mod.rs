@@ -98,7 +98,16 @@ impl TestServer {
     }
 
     /// Stops the server (as on SIGTERM) and starts a new one on the same data directory.
-    pub fn restart(mut self, options: Options) -> TestServer {
+    pub fn restart(self, options: Options) -> TestServer {
+        self.restart_after(options, |_| {})
+    }
+
+    /// Stops the server, runs `between` on its data directory, and starts a new one there.
+    pub fn restart_after(
+        mut self,
+        options: Options,
+        between: impl FnOnce(&std::path::Path),
+    ) -> TestServer {
         let writer = self.stop();
         // Dropping the runtime drops the tasks still holding the writer; its thread then
         // ends and closes the database, which the next start needs.
@@ -107,6 +116,7 @@ impl TestServer {
             writer.join();
         }
         let data_dir = std::mem::replace(&mut self.data_dir, tempfile::tempdir().unwrap());
+        between(data_dir.path());
         TestServer::start_in(data_dir, self.config.clone(), options)
     }
 
