@@ -247,3 +247,45 @@ fn urls_follow_the_listen_address_when_no_public_base_url_is_set() {
     server.kill().unwrap();
     let _ = server.wait();
 }
+
+#[test]
+fn site_commands_work_with_and_without_a_server() {
+    let appliance = Appliance::new("");
+    let list = appliance.dir.path().join("extra.json");
+    std::fs::write(
+        &list,
+        r#"{"sites": [{"name": "Extra", "uri_check": "https://extra.test/{account}",
+            "e_code": 200, "e_string": "joined", "m_code": 404, "m_string": "",
+            "known": ["a"], "cat": "misc"},
+            {"name": "Broken", "uri_check": "https://broken.test/"}]}"#,
+    )
+    .unwrap();
+    // No server: the command opens the database itself (and creates it for an import).
+    let imported = appliance.run(&["sites", "import", list.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&imported.stdout);
+    assert!(imported.status.success(), "{imported:?}");
+    assert!(text.contains("whatsmyname list imported: 1 sites read, 1 skipped"), "{text}");
+    assert!(text.contains("skipped Broken"), "{text}");
+    let (mut server, _) = appliance.serve();
+    let listed = appliance.json(&["sites", "list", "--sites"]);
+    let rows = listed["lists"].as_array().unwrap();
+    assert_eq!(rows[0]["source"], "skopio");
+    assert_eq!(rows[1]["source"], "whatsmyname");
+    assert_eq!(rows[1]["in_use"], 1);
+    assert!(listed["sites"].to_string().contains("\"Extra\""));
+    let human = appliance.run(&["sites", "list"]);
+    assert!(String::from_utf8_lossy(&human.stdout).contains("scans check"));
+    let health = appliance.json(&["sites", "health"]);
+    assert_eq!(health["sites"], serde_json::json!([]));
+    assert_eq!(health["never_checked"], listed["active_sites"]);
+    // Through the running server: removal takes effect for the next scan.
+    let removed = appliance.json(&["sites", "remove", "whatsmyname"]);
+    assert_eq!(removed["removed"], "whatsmyname");
+    let refused = appliance.run(&["sites", "remove", "whatsmyname"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no imported list"));
+    let missing = appliance.run(&["sites", "import", "/nonexistent/list.json"]);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot open"));
+    server.kill().unwrap();
+    let _ = server.wait();
+}
