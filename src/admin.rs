@@ -2,7 +2,8 @@
 //! so the running server is its only writer; operator commands reach it over a Unix
 //! socket in the data directory (mode 0600: only the operator's account can connect; no
 //! network admin surface). When no server answers there, the command opens the database
-//! itself. Both paths apply the request with the same `accounts::apply`.
+//! itself. Both paths apply the request with the same `accounts::apply` (webhook and
+//! delivery requests included).
 //!
 //! Wire format: one JSON request per connection (`accounts::Request` or
 //! `breaches::Request`), then lines back: zero or more `{"progress": …}` while a long
@@ -106,6 +107,10 @@ async fn answer(stream: UnixStream, app: Arc<App>) -> std::io::Result<()> {
             tracing::info!(op = request.name(), "admin request");
             let config = Arc::clone(&app.config);
             let now = app.clock.now_ms();
+            let redelivered = match &request {
+                Request::DeliveriesRedeliver { delivery_id } => Some(delivery_id.clone()),
+                _ => None,
+            };
             let applied = app
                 .writer
                 .write(
@@ -116,7 +121,13 @@ async fn answer(stream: UnixStream, app: Arc<App>) -> std::io::Result<()> {
                     },
                 )
                 .await;
-            wire(applied.map_err(AccountError::Store).and_then(|r| r))
+            let applied = applied.map_err(AccountError::Store).and_then(|r| r);
+            // A redelivery is committed as due now; the running dispatcher hears of it
+            // here (without a server, the next start picks it up from the store).
+            if let (Ok(_), Some(delivery_id)) = (&applied, redelivered) {
+                app.webhooks.push(now, delivery_id);
+            }
+            wire(applied)
         }
     };
     send_line(&mut write, &reply).await

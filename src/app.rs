@@ -1,5 +1,6 @@
-//! The running appliance: opens the store, puts unfinished scans back on the queue,
-//! starts the writer, the workers, the HTTP API and the admin socket, and stops them in
+//! The running appliance: opens the store, puts unfinished scans back on the queue and
+//! pending webhook deliveries back on their timer, starts the writer, the workers, the
+//! webhook delivery task, the HTTP API and the admin socket, and stops them in
 //! order on shutdown (stop accepting, let running scans finish within a deadline, leave
 //! queued ones queued in the store for the next start).
 
@@ -32,6 +33,8 @@ pub struct App {
     pub auth_brake: FailureBrake,
     /// The breach index the `breach.index` recipe and the breach commands use.
     pub breaches: crate::breaches::Index,
+    /// Hands webhook deliveries (operator redeliveries) to the delivery task.
+    pub webhooks: crate::webhooks::Queue,
 }
 
 /// What tests may change about an appliance they start.
@@ -62,6 +65,7 @@ pub enum StartError {
         path: PathBuf,
         source: std::io::Error,
     },
+    Webhooks(crate::outbound::OutboundError),
 }
 
 impl std::fmt::Display for StartError {
@@ -74,6 +78,7 @@ impl std::fmt::Display for StartError {
             ),
             StartError::Store(e) => write!(f, "{e}"),
             StartError::Breaches(e) => write!(f, "{e}"),
+            StartError::Webhooks(e) => write!(f, "cannot start webhook deliveries: {e}"),
             StartError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             StartError::Admin { path, source } => {
                 write!(
@@ -96,6 +101,7 @@ pub struct Running {
     http: JoinHandle<()>,
     admin: JoinHandle<()>,
     workers: Vec<JoinHandle<()>>,
+    deliveries: crate::webhooks::Dispatcher,
     writer_thread: WriterThread,
 }
 
@@ -136,10 +142,12 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
         Some(recipes) => Engine::new(recipes, settings),
         None => Engine::with_breach_index(settings, breaches.clone()),
     };
+    let (webhooks, incoming) = crate::webhooks::Queue::new();
     let scheduler = Scheduler::new(
         Arc::new(engine),
         writer.clone(),
         Arc::clone(&options.clock),
+        webhooks.clone(),
         config.engine.workers,
         config.engine.queue_capacity,
     );
@@ -154,6 +162,10 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
         );
     }
     scheduler.recover(pending);
+    let pending_deliveries = store
+        .read_async(|tx| tx.due_deliveries())
+        .await
+        .map_err(StartError::Store)?;
     warn_of_missing_tiers(&store, &config).await;
     let app = Arc::new(App {
         config: Arc::new(config),
@@ -163,8 +175,20 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
         clock: options.clock,
         auth_brake: FailureBrake::default(),
         breaches,
+        webhooks: webhooks.clone(),
     });
     let (shutdown, watcher) = watch::channel(false);
+    let deliveries = crate::webhooks::Dispatcher::start(
+        &app.config,
+        app.store.clone(),
+        app.writer.clone(),
+        Arc::clone(&app.clock),
+        webhooks,
+        incoming,
+        pending_deliveries,
+        watcher.clone(),
+    )
+    .map_err(StartError::Webhooks)?;
     let admin_listener = crate::admin::bind(&data_dir).map_err(|source| StartError::Admin {
         path: crate::admin::socket_path(&data_dir),
         source,
@@ -189,6 +213,7 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
         http,
         admin,
         workers,
+        deliveries,
         writer_thread,
     })
 }
@@ -231,6 +256,9 @@ impl Running {
         if tokio::time::timeout(grace, drain).await.is_err() {
             tracing::warn!("scans still running at the deadline will run again at next start");
         }
+        // Deliveries still pending (or under way) stay pending in the store and go out
+        // after the next start.
+        self.deliveries.stopped().await;
         crate::admin::remove_socket(&self.app.config.storage.data_dir);
         tracing::info!("skopio stopped");
         self.writer_thread
