@@ -1,7 +1,7 @@
 //! The command line (SPEC sections 2 and 9): `serve`, `scan`, and the operator commands.
 //! Each operator command (webhook and delivery commands included) builds an
-//! `accounts::Request` and hands it to `admin::call`, then
-//! prints the answer as text for a person or, with `--json`, as one JSON value.
+//! `accounts::Request` and hands it to `admin::call`, then prints the answer as text for a
+//! person or, with `--json`, as one JSON value.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
