@@ -65,10 +65,10 @@ pub fn standard_signature(secret: &str, id: &str, timestamp_s: i64, body: &[u8])
 /// the previous one while its grace period lasts.
 pub fn active_secrets(webhook: &Webhook, now_ms: i64) -> Vec<&str> {
     let mut secrets = vec![webhook.secret.as_str()];
-    if let Some(previous) = &webhook.previous_secret {
-        if now_ms < webhook.previous_until_ms {
-            secrets.push(previous.as_str());
-        }
+    if let Some(previous) = &webhook.previous_secret
+        && now_ms < webhook.previous_until_ms
+    {
+        secrets.push(previous.as_str());
     }
     secrets
 }
