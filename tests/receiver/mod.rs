@@ -230,8 +230,14 @@ pub fn verify_with_node(checks: &[Check]) -> Option<Vec<Verdicts>> {
     let node = std::process::Command::new("node").arg("--version").output();
     if !installed || node.is_err() {
         let why = "node or tests/webhook-verify/node_modules (npm install there) is missing";
-        assert!(std::env::var_os("CI").is_none(), "CI must verify webhooks: {why}");
-        let _ = writeln!(std::io::stderr(), "skipping webhook verification by node: {why}");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must verify webhooks: {why}"
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipping webhook verification by node: {why}"
+        );
         return None;
     }
     let cases: Vec<serde_json::Value> = checks
