@@ -38,6 +38,23 @@ impl Appliance {
         spawn_serve(&["--config".as_ref(), self.config.as_os_str()])
     }
 
+    /// Like `serve`, with every log line down to debug appended to `log`.
+    pub fn serve_logged(&self, log: &Path) -> (Child, SocketAddr) {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let mut command = Command::new(BIN);
+        command
+            .arg("serve")
+            .arg("--config")
+            .arg(&self.config)
+            .env("RUST_LOG", "debug")
+            .stderr(Stdio::from(file));
+        wait_listening(command)
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         Command::new(BIN)
             .arg("--config")
@@ -63,13 +80,13 @@ impl Appliance {
 
 /// Starts `skopio serve ARGS…` and waits for it to say where it listens.
 pub fn spawn_serve(args: &[&std::ffi::OsStr]) -> (Child, SocketAddr) {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut command = Command::new(BIN);
+    command.arg("serve").args(args).stderr(Stdio::null());
+    wait_listening(command)
+}
+
+fn wait_listening(mut command: Command) -> (Child, SocketAddr) {
+    let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
