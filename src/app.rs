@@ -1,8 +1,8 @@
 //! The running appliance: opens the store, puts unfinished scans back on the queue and
 //! pending webhook deliveries back on their timer, starts the writer, the workers, the
-//! webhook delivery task, the HTTP API and the admin socket, and stops them in
-//! order on shutdown (stop accepting, let running scans finish within a deadline, leave
-//! queued ones queued in the store for the next start).
+//! webhook delivery task, the HTTP API and the admin socket, and stops them in order on
+//! shutdown (stop accepting, let running scans finish within a deadline, leave queued
+//! scans and pending deliveries in the store for the next start).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

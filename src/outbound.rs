@@ -242,6 +242,9 @@ impl Outbound {
     /// The client webhook deliveries go through: direct connections only (a proxy would
     /// resolve the receiver itself, out of the guard's sight), guarded addresses, the
     /// standard roots plus `ca_file`, and no retry of its own.
+    // Known shortcoming: webhooks ignore `engine.http.proxy`, so an appliance that reaches
+    // the outside only through a proxy cannot deliver to outside receivers; tunnelling
+    // with CONNECT to an address resolved and checked here would fix it.
     pub fn for_webhooks(client: &WebhookClient) -> Result<Outbound, OutboundError> {
         let tls = TlsConfig::builder()
             .root_certs(roots(&client.ca_file)?)

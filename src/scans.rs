@@ -1,7 +1,8 @@
 //! The life of a scan in the store: admission (quotas, balance, debit, ledger, scan record,
 //! queue marker and, for a bulk call, the bulk record, in one transaction), start, and
-//! finish (result, in-flight release, refund and webhook delivery in one transaction). Every function here runs inside a write transaction
-//! handed to it by the group-commit writer; none of them commits.
+//! finish (result, in-flight release, refund and webhook delivery in one transaction).
+//! Every function here runs inside a write transaction handed to it by the group-commit
+//! writer; none of them commits.
 
 use crate::billing::{self, QuotaState, Refusal};
 use crate::config::Config;

@@ -5,8 +5,9 @@
 //! charged. Workers mark a scan running, run the engine in a task of its own (a panic
 //! anywhere in it fails that scan alone, refunded), and record the result (with its
 //! webhook delivery, handed to the delivery task after the commit: workers never send
-//! webhooks themselves); each of those steps is a write through the group-commit writer. At start every scan the store still
-//! holds as queued or running goes back on the queue, oldest first.
+//! webhooks themselves); each of those steps is a write through the group-commit writer.
+//! At start every scan the store still holds as queued or running goes back on the queue,
+//! oldest first.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -209,6 +209,9 @@ async fn attempt(shared: Arc<Shared>, delivery_id: String) {
         tracing::info!(delivery_id = %delivery_id, "delivery cancelled: the key has no webhook");
         return;
     };
+    // Known shortcoming: the URL and secrets are read before waiting for a place among the
+    // receiver's attempts, so a webhook changed or cleared during that wait gets this one
+    // attempt with the old settings; reading them again after the wait would close it.
     let permit = match shared.outbound.permit(&webhook.url).await {
         Ok(permit) => permit,
         Err(e) => {
@@ -237,8 +240,9 @@ async fn attempt(shared: Arc<Shared>, delivery_id: String) {
     let latency_ms = started.elapsed().as_millis() as u64;
     let (attempt, verdict) = judge(outcome, at_ms, latency_ms, shared.timeout);
     let host = host_of(&webhook.url);
-    tracing::info!(delivery_id = %delivery_id, key_id = %delivery.key_id, host, status = ?attempt.status,
-        latency_ms, error = attempt.error.as_deref().unwrap_or("-"), ?verdict, "webhook attempt");
+    let error = attempt.error.as_deref().unwrap_or("-");
+    tracing::info!(delivery_id = %delivery_id, key_id = %delivery.key_id, host,
+        status = ?attempt.status, latency_ms, error, ?verdict, "webhook attempt");
     let schedule = shared.schedule.clone();
     let id = delivery_id.clone();
     let now = shared.clock.now_ms();
