@@ -12,7 +12,7 @@ use binary::{Appliance, agent};
 use receiver::{Check, Receiver, Reply, verify_with_node};
 use serde_json::{Value, json};
 
-const CONFIG: &str = "[webhooks]\ntimeout = \"1s\"\nretry_schedule = [\"0s\", \"2s\", \"2s\"]\n\
+const CONFIG: &str = "[webhooks]\ntimeout = \"1s\"\nretry_schedule = [\"0s\", \"4s\", \"4s\"]\n\
                       allow_networks = [\"127.0.0.0/8\"]\n";
 
 /// Runs `deliveries list KEY_ID --json` until `done` holds for the newest delivery.
@@ -68,7 +68,7 @@ fn a_retry_pending_at_a_kill_9_comes_after_restart_with_the_same_delivery_id() {
         .unwrap();
     assert_eq!(submitted.status(), 202);
 
-    // Two failed attempts are recorded and the next one is due in 2 s: kill now.
+    // Two failed attempts are recorded and the next one is due in 4 s: kill now.
     let pending = wait_delivery(&appliance, &key_id, |d| attempts(d) == 2);
     assert_eq!(
         (pending["state"].as_str(), attempts(&pending)),
