@@ -1,7 +1,8 @@
-//! Customers, API keys and credits as the operator manages them (SPEC section 2). Each
-//! operation is a request value applied inside a write transaction; the same `apply`
-//! runs whether the command reached the running server over its admin socket or opened
-//! the database itself because no server runs, so both paths behave identically.
+//! Customers, API keys, credits and webhooks as the operator manages them (SPEC section
+//! 2; the webhook operations themselves live in `webhooks`). Each operation is a request
+//! value applied inside a write transaction; the same `apply` runs whether the command
+//! reached the running server over its admin socket or opened the database itself
+//! because no server runs, so both paths behave identically.
 
 use ring::digest::{SHA256, digest};
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,7 @@ use crate::clock::rfc3339;
 use crate::config::Config;
 use crate::ids;
 use crate::store::{ApiKey, Customer, LedgerEntry, LedgerKind, StoreError, WriteTx};
+use crate::webhooks;
 
 /// One operator request. Serialized as JSON over the admin socket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +42,23 @@ pub enum Request {
         name: String,
         amount: i64,
     },
+    WebhookSet {
+        key_id: String,
+        url: String,
+    },
+    WebhookRotate {
+        key_id: String,
+    },
+    WebhookClear {
+        key_id: String,
+    },
+    DeliveriesList {
+        key_id: String,
+        limit: Option<usize>,
+    },
+    DeliveriesRedeliver {
+        delivery_id: String,
+    },
 }
 
 impl Request {
@@ -53,6 +72,11 @@ impl Request {
             Request::CustomersShow { .. } => "customers show",
             Request::CustomersSetTier { .. } => "customers set-tier",
             Request::CreditsAdd { .. } => "credits add",
+            Request::WebhookSet { .. } => "webhook set",
+            Request::WebhookRotate { .. } => "webhook rotate",
+            Request::WebhookClear { .. } => "webhook clear",
+            Request::DeliveriesList { .. } => "deliveries list",
+            Request::DeliveriesRedeliver { .. } => "deliveries redeliver",
         }
     }
 }
@@ -73,6 +97,10 @@ pub enum AccountError {
         customer: String,
         tier: String,
     },
+    KeyRevoked(String),
+    NoWebhook(String),
+    InvalidWebhookUrl(String),
+    UnknownDelivery(String),
     Store(StoreError),
 }
 
@@ -107,6 +135,13 @@ impl std::fmt::Display for AccountError {
                 "customer {customer:?} already exists on tier {tier:?}; to change it, use \
                  `skopio customers set-tier`"
             ),
+            AccountError::KeyRevoked(k) => write!(f, "key {k:?} is revoked"),
+            AccountError::NoWebhook(k) => write!(
+                f,
+                "key {k:?} has no webhook; set one with `skopio webhook set {k} URL`"
+            ),
+            AccountError::InvalidWebhookUrl(m) => write!(f, "webhook URL refused: {m}"),
+            AccountError::UnknownDelivery(d) => write!(f, "no delivery with id {d:?}"),
             AccountError::Store(e) => write!(f, "{e}"),
         }
     }
@@ -203,6 +238,13 @@ pub fn apply(
             tx.put_customer(&customer)?;
             Ok(json!({"name": customer.name, "balance": customer.balance,
                       "ledger_entry": ledger_json(&entry)}))
+        }
+        Request::WebhookSet { key_id, url } => webhooks::set(tx, config, now_ms, key_id, url),
+        Request::WebhookRotate { key_id } => webhooks::rotate(tx, config, now_ms, key_id),
+        Request::WebhookClear { key_id } => webhooks::clear(tx, key_id),
+        Request::DeliveriesList { key_id, limit } => webhooks::list(tx, key_id, *limit),
+        Request::DeliveriesRedeliver { delivery_id } => {
+            webhooks::redeliver(tx, now_ms, delivery_id)
         }
     }
 }

@@ -2,7 +2,8 @@
 //! so the running server is its only writer; operator commands reach it over a Unix
 //! socket in the data directory (mode 0600: only the operator's account can connect; no
 //! network admin surface). When no server answers there, the command opens the database
-//! itself. Both paths apply the request with the same `accounts::apply`.
+//! itself. Both paths apply the request with the same `accounts::apply` (webhook and
+//! delivery requests included).
 //!
 //! Wire format: one JSON request per connection (`accounts::Request` or
 //! `breaches::Request`), then lines back: zero or more `{"progress": …}` while a long
@@ -113,6 +114,10 @@ async fn answer(stream: UnixStream, app: Arc<App>) -> std::io::Result<()> {
             tracing::info!(op = request.name(), "admin request");
             let config = Arc::clone(&app.config);
             let now = app.clock.now_ms();
+            let redelivered = match &request {
+                Request::DeliveriesRedeliver { delivery_id } => Some(delivery_id.clone()),
+                _ => None,
+            };
             let applied = app
                 .writer
                 .write(
@@ -123,7 +128,13 @@ async fn answer(stream: UnixStream, app: Arc<App>) -> std::io::Result<()> {
                     },
                 )
                 .await;
-            wire(applied.map_err(AccountError::Store).and_then(|r| r))
+            let applied = applied.map_err(AccountError::Store).and_then(|r| r);
+            // A redelivery is committed as due now; the running dispatcher hears of it
+            // here (without a server, the next start picks it up from the store).
+            if let (Ok(_), Some(delivery_id)) = (&applied, redelivered) {
+                app.webhooks.push(now, delivery_id);
+            }
+            wire(applied)
         }
     };
     send_line(&mut write, &reply).await
@@ -297,7 +308,10 @@ fn open_direct(config: &Config, creates: bool) -> Result<Store, AdminError> {
 
 /// Runs a site request: through the running server if one answers (which then reads the
 /// file itself, so paths must be absolute), else on the database directly.
-pub fn call_sites(config: &Config, request: &crate::sites::ops::Request) -> Result<Value, AdminError> {
+pub fn call_sites(
+    config: &Config,
+    request: &crate::sites::ops::Request,
+) -> Result<Value, AdminError> {
     let data_dir = &config.storage.data_dir;
     if let Ok(stream) = std::os::unix::net::UnixStream::connect(socket_path(data_dir)) {
         return call_socket(stream, request, &mut |_| {});

@@ -1,7 +1,8 @@
-//! The running appliance: opens the store, puts unfinished scans back on the queue,
-//! starts the writer, the workers, the HTTP API and the admin socket, and stops them in
-//! order on shutdown (stop accepting, let running scans finish within a deadline, leave
-//! queued ones queued in the store for the next start).
+//! The running appliance: opens the store, puts unfinished scans back on the queue and
+//! pending webhook deliveries back on their timer, starts the writer, the workers, the
+//! webhook delivery task, the HTTP API and the admin socket, and stops them in order on
+//! shutdown (stop accepting, let running scans finish within a deadline, leave queued
+//! scans and pending deliveries in the store for the next start).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,9 +19,9 @@ use crate::config::Config;
 use crate::engine::presence::UsernameSites;
 use crate::engine::{Engine, EngineSettings, Recipe};
 use crate::outbound::{Outbound, OutboundError};
+use crate::scheduler::Scheduler;
 use crate::sites::Site;
 use crate::sites::book::SiteBook;
-use crate::scheduler::Scheduler;
 use crate::store::{Store, StoreError, Writer, WriterThread};
 
 /// How often the brake on failed logins forgets addresses that behaved.
@@ -40,6 +41,8 @@ pub struct App {
     pub sites: Arc<SiteBook>,
     /// The client every outbound request goes through.
     pub outbound: Arc<Outbound>,
+    /// Hands webhook deliveries (operator redeliveries) to the delivery task.
+    pub webhooks: crate::webhooks::Queue,
 }
 
 /// What tests may change about an appliance they start.
@@ -74,6 +77,7 @@ pub enum StartError {
         path: PathBuf,
         source: std::io::Error,
     },
+    Webhooks(crate::outbound::OutboundError),
 }
 
 impl std::fmt::Display for StartError {
@@ -87,6 +91,7 @@ impl std::fmt::Display for StartError {
             StartError::Store(e) => write!(f, "{e}"),
             StartError::Outbound(e) => write!(f, "{e}"),
             StartError::Breaches(e) => write!(f, "{e}"),
+            StartError::Webhooks(e) => write!(f, "cannot start webhook deliveries: {e}"),
             StartError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             StartError::Admin { path, source } => {
                 write!(
@@ -109,6 +114,7 @@ pub struct Running {
     http: JoinHandle<()>,
     admin: JoinHandle<()>,
     workers: Vec<JoinHandle<()>>,
+    deliveries: crate::webhooks::Dispatcher,
     writer_thread: WriterThread,
 }
 
@@ -163,10 +169,12 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
             Engine::full(settings, Some(breaches.clone()), Some(presence))
         }
     };
+    let (webhooks, incoming) = crate::webhooks::Queue::new();
     let scheduler = Scheduler::new(
         Arc::new(engine),
         writer.clone(),
         Arc::clone(&options.clock),
+        webhooks.clone(),
         config.engine.workers,
         config.engine.queue_capacity,
     );
@@ -181,6 +189,10 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
         );
     }
     scheduler.recover(pending);
+    let pending_deliveries = store
+        .read_async(|tx| tx.due_deliveries())
+        .await
+        .map_err(StartError::Store)?;
     warn_of_missing_tiers(&store, &config).await;
     let app = Arc::new(App {
         config: Arc::new(config),
@@ -192,8 +204,20 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
         breaches,
         sites,
         outbound,
+        webhooks: webhooks.clone(),
     });
     let (shutdown, watcher) = watch::channel(false);
+    let deliveries = crate::webhooks::Dispatcher::start(
+        &app.config,
+        app.store.clone(),
+        app.writer.clone(),
+        Arc::clone(&app.clock),
+        webhooks,
+        incoming,
+        pending_deliveries,
+        watcher.clone(),
+    )
+    .map_err(StartError::Webhooks)?;
     let admin_listener = crate::admin::bind(&data_dir).map_err(|source| StartError::Admin {
         path: crate::admin::socket_path(&data_dir),
         source,
@@ -218,6 +242,7 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
         http,
         admin,
         workers,
+        deliveries,
         writer_thread,
     })
 }
@@ -273,6 +298,9 @@ impl Running {
         if tokio::time::timeout(grace, drain).await.is_err() {
             tracing::warn!("scans still running at the deadline will run again at next start");
         }
+        // Deliveries still pending (or under way) stay pending in the store and go out
+        // after the next start.
+        self.deliveries.stopped().await;
         crate::admin::remove_socket(&self.app.config.storage.data_dir);
         tracing::info!("skopio stopped");
         self.writer_thread

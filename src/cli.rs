@@ -1,6 +1,7 @@
 //! The command line (SPEC sections 2 and 9): `serve`, `scan`, and the operator commands.
-//! Each operator command builds an `accounts::Request` and hands it to `admin::call`, then
-//! prints the answer as text for a person or, with `--json`, as one JSON value.
+//! Each operator command (webhook and delivery commands included) builds an
+//! `accounts::Request` and hands it to `admin::call`, then prints the answer as text for a
+//! person or, with `--json`, as one JSON value.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,6 +74,12 @@ pub enum Command {
     /// Add credits to a customer's balance.
     #[command(subcommand)]
     Credits(CreditsCommand),
+    /// Set, rotate or clear a key's webhook.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+    /// Inspect webhook deliveries and send one again.
+    #[command(subcommand)]
+    Deliveries(DeliveriesCommand),
     /// Fill and inspect the local breach index.
     #[command(subcommand)]
     Breaches(BreachesCommand),
@@ -161,6 +168,31 @@ pub enum CustomersCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Send the key's finished scans to URL, signed with a new secret (printed once).
+    /// A secret the key had keeps signing for `webhooks.rotation_grace`.
+    Set { key_id: String, url: String },
+    /// Replace the key's signing secret (printed once); the old one keeps signing for
+    /// `webhooks.rotation_grace`.
+    Rotate { key_id: String },
+    /// Stop sending the key's scans; pending deliveries are cancelled.
+    Clear { key_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeliveriesCommand {
+    /// A key's deliveries, newest first, with every attempt.
+    List {
+        key_id: String,
+        /// Most deliveries shown.
+        #[arg(long, default_value_t = crate::webhooks::DEFAULT_LIST_LIMIT)]
+        limit: usize,
+    },
+    /// Send a delivery again at once, with the same id and body.
+    Redeliver { delivery_id: String },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum CreditsCommand {
     /// Add credits to a customer's balance (a ledger entry).
     Add { name: String, amount: i64 },
@@ -202,6 +234,18 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Credits(CreditsCommand::Add { name, amount }) => {
             Request::CreditsAdd { name, amount }
+        }
+        Command::Webhook(WebhookCommand::Set { key_id, url }) => {
+            Request::WebhookSet { key_id, url }
+        }
+        Command::Webhook(WebhookCommand::Rotate { key_id }) => Request::WebhookRotate { key_id },
+        Command::Webhook(WebhookCommand::Clear { key_id }) => Request::WebhookClear { key_id },
+        Command::Deliveries(DeliveriesCommand::List { key_id, limit }) => Request::DeliveriesList {
+            key_id,
+            limit: Some(limit),
+        },
+        Command::Deliveries(DeliveriesCommand::Redeliver { delivery_id }) => {
+            Request::DeliveriesRedeliver { delivery_id }
         }
     };
     match crate::admin::call(&config, &request) {
@@ -451,6 +495,37 @@ fn human(request: &Request, value: &Value) -> String {
                 text(value, "balance")
             )
         }
+        Request::WebhookSet { .. } | Request::WebhookRotate { .. } => {
+            let mut out = format!(
+                "Webhook of key {} sends to {}.\nSigning secret, shown this once; store it \
+                 now:\n{}\n",
+                text(value, "key_id"),
+                text(value, "url"),
+                text(value, "secret"),
+            );
+            if let Some(until) = value["previous_secret_valid_until"].as_str() {
+                out += &format!("The previous secret also signs deliveries until {until}.\n");
+            }
+            out
+        }
+        Request::WebhookClear { .. } => {
+            format!("Webhook of key {} cleared.\n", text(value, "key_id"))
+        }
+        Request::DeliveriesList { .. } => {
+            let mut out = String::new();
+            for delivery in rows(value) {
+                out += &delivery_lines(&delivery);
+            }
+            if out.is_empty() {
+                out = "No deliveries.\n".to_string();
+            }
+            out
+        }
+        Request::DeliveriesRedeliver { .. } => format!(
+            "Delivery {} is due again now.\n{}",
+            text(value, "delivery_id"),
+            delivery_lines(value)
+        ),
     }
 }
 
@@ -466,7 +541,8 @@ fn site_checks_for_scan(config: &Config) -> Result<crate::engine::presence::User
             Err(e) => eprintln!("skopio: imported site lists not used: {e}"),
         }
     }
-    let outbound = crate::outbound::Outbound::new(&config.engine.http).map_err(|e| e.to_string())?;
+    let outbound =
+        crate::outbound::Outbound::new(&config.engine.http).map_err(|e| e.to_string())?;
     let book = crate::sites::book::SiteBook::new(&lists, Vec::new());
     Ok(crate::engine::presence::UsernameSites::new(
         std::sync::Arc::new(outbound),
@@ -474,4 +550,37 @@ fn site_checks_for_scan(config: &Config) -> Result<crate::engine::presence::User
         None,
         crate::app::site_deadline(config),
     ))
+}
+
+/// One delivery and its attempts, for `deliveries list`.
+fn delivery_lines(delivery: &Value) -> String {
+    let mut out = format!(
+        "{} {} {} scan {} created {}\n",
+        text(delivery, "delivery_id"),
+        text(delivery, "state"),
+        text(delivery, "event"),
+        text(delivery, "scan_id"),
+        text(delivery, "created_at"),
+    );
+    for attempt in delivery["attempts"].as_array().cloned().unwrap_or_default() {
+        out += &format!(
+            "  {} status {} in {} ms{}{}\n",
+            text(&attempt, "at"),
+            text(&attempt, "status"),
+            text(&attempt, "latency_ms"),
+            attempt["error"]
+                .as_str()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default(),
+            attempt["answer"]
+                .as_str()
+                .filter(|a| !a.is_empty())
+                .map(|a| format!(" answer {a:?}"))
+                .unwrap_or_default(),
+        );
+    }
+    if let Some(next) = delivery["next_attempt_at"].as_str() {
+        out += &format!("  next attempt at {next}\n");
+    }
+    out
 }

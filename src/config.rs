@@ -86,6 +86,10 @@ pub struct WebhooksConfig {
     #[serde(deserialize_with = "durations")]
     pub retry_schedule: Vec<Duration>,
     pub allow_networks: Vec<String>,
+    /// After `skopio webhook rotate` (or a new `webhook set`), how long deliveries are
+    /// signed with the previous secret too, so a receiver can switch at its own pace.
+    #[serde(deserialize_with = "duration")]
+    pub rotation_grace: Duration,
 }
 
 /// A tier's throughput limits. Tiers never change the price of a scan (one credit).
@@ -164,6 +168,7 @@ impl Default for WebhooksConfig {
                 Duration::from_secs(300),
             ],
             allow_networks: Vec::new(),
+            rotation_grace: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -301,8 +306,14 @@ impl Config {
                 "engine.http.ca_file {ca_file:?} is not a readable file"
             )));
         }
+        if self.webhooks.timeout < Duration::from_millis(100) {
+            return invalid("webhooks.timeout must be at least 100ms");
+        }
+        if self.webhooks.retry_schedule.len() > 10 {
+            return invalid("webhooks.retry_schedule may list at most 10 retries");
+        }
         for network in &self.webhooks.allow_networks {
-            if !valid_cidr(network) {
+            if crate::netguard::Cidr::parse(network).is_none() {
                 return Err(ConfigError::Invalid(format!(
                     "webhooks.allow_networks entry {network:?} is not a CIDR such as 10.0.0.0/8"
                 )));
@@ -325,21 +336,6 @@ impl Config {
             Some(base) => base.trim_end_matches('/').to_string(),
             None => format!("http://{}", self.server.listen),
         }
-    }
-}
-
-/// `address/prefix` with an IPv4 or IPv6 address and a prefix length that fits it.
-fn valid_cidr(text: &str) -> bool {
-    let Some((address, prefix)) = text.split_once('/') else {
-        return false;
-    };
-    let Ok(prefix) = prefix.parse::<u8>() else {
-        return false;
-    };
-    match address.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(_)) => prefix <= 32,
-        Ok(std::net::IpAddr::V6(_)) => prefix <= 128,
-        Err(_) => false,
     }
 }
 

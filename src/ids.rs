@@ -1,6 +1,7 @@
-//! Identifiers and secrets minted by Skopio: scan ids (`req-<base36 ms>-<random>`), API
-//! keys (`skopio_live_` + base62 from the OS CSPRNG) and key ids. Random parts carry at
-//! least 64 bits, so ids cannot be guessed and never collide in practice.
+//! Identifiers and secrets minted by Skopio: scan ids (`req-<base36 ms>-<random>`), bulk
+//! and delivery ids, API keys (`skopio_live_` + base62 from the OS CSPRNG) and key ids.
+//! Random parts carry at least 64 bits, so ids cannot be guessed and never collide in
+//! practice.
 
 use ring::rand::{SecureRandom, SystemRandom};
 
@@ -59,11 +60,22 @@ pub fn scan_id(now_ms: i64) -> String {
     )
 }
 
-/// `bulk_<creation ms>_<random>`, sortable like scan ids.
+/// `bulk_<creation ms><random>` (9 and 13 base36 digits), sortable like scan ids.
 pub fn bulk_id(now_ms: i64) -> String {
     let random = u64::from_le_bytes(random_bytes::<8>());
     format!(
         "bulk_{}{}",
+        base36(now_ms.max(0) as u64, 9),
+        base36(random, 13)
+    )
+}
+
+/// `dlv_<creation ms><random>`: a webhook delivery's id, the same on every attempt
+/// (`X-Skopio-Delivery` and `webhook-id`), sortable like scan ids.
+pub fn delivery_id(now_ms: i64) -> String {
+    let random = u64::from_le_bytes(random_bytes::<8>());
+    format!(
+        "dlv_{}{}",
         base36(now_ms.max(0) as u64, 9),
         base36(random, 13)
     )

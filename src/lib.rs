@@ -10,7 +10,9 @@
 //! - `scans`, `scheduler`: a scan's life in the store; the queue and the workers.
 //! - `engine`: runs recipes and assembles the dossier; `dossier` is its wire shape.
 //! - `email`, `phone`, `username`, `target`: the offline analysers and target checks.
-//! - `outbound`: every outbound HTTP request (the only module that touches ureq).
+//! - `webhooks`: signed deliveries of finished scans, their retries and their log.
+//! - `outbound`: every outbound HTTP request (the only module that touches ureq);
+//!   `netguard`: the addresses webhooks may not reach.
 //! - `sites`: site definitions (WhatsMyName and Sherlock formats) and how answers read.
 //! - `store`: the redb file (the only module that touches redb).
 //! - `config`, `clock`, `ids`: settings, time, identifiers.
@@ -30,6 +32,7 @@ pub mod email;
 pub mod engine;
 pub mod ids;
 pub mod logging;
+pub mod netguard;
 pub mod outbound;
 pub mod phone;
 pub mod scans;
@@ -38,3 +41,4 @@ pub mod sites;
 pub mod store;
 pub mod target;
 pub mod username;
+pub mod webhooks;

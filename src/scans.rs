@@ -1,12 +1,15 @@
-//! The life of a scan in the store: admission (quotas, balance, debit, ledger, scan record
-//! and queue marker in one transaction), start, and finish (result, in-flight release and
-//! refund in one transaction). Every function here runs inside a write transaction
-//! handed to it by the group-commit writer; none of them commits.
+//! The life of a scan in the store: admission (quotas, balance, debit, ledger, scan record,
+//! queue marker and, for a bulk call, the bulk record, in one transaction), start, and
+//! finish (result, in-flight release, refund and webhook delivery in one transaction).
+//! Every function here runs inside a write transaction handed to it by the group-commit
+//! writer; none of them commits.
 
 use crate::billing::{self, QuotaState, Refusal};
 use crate::config::Config;
 use crate::store::WriteTx;
-use crate::store::{Customer, LedgerEntry, LedgerKind, Scan, ScanError, ScanStatus, StoreError};
+use crate::store::{
+    Bulk, Customer, LedgerEntry, LedgerKind, Scan, ScanError, ScanStatus, StoreError,
+};
 use crate::target::Kind;
 
 /// A scan a customer asks for, already validated.
@@ -116,6 +119,40 @@ pub fn admit(
     Ok(Admission::Accepted { scans, quota })
 }
 
+/// Admits a bulk call's scans exactly as `admit` does and, when they are accepted, stores
+/// the bulk record in the same transaction.
+#[allow(clippy::too_many_arguments)]
+pub fn admit_bulk(
+    tx: &mut WriteTx,
+    config: &Config,
+    customer_name: &str,
+    key_id: &str,
+    bulk_id: &str,
+    submissions: &[Submission],
+    now_ms: i64,
+) -> Result<Admission, StoreError> {
+    let admission = admit(
+        tx,
+        config,
+        customer_name,
+        key_id,
+        Some(bulk_id),
+        submissions,
+        now_ms,
+    )?;
+    if let Admission::Accepted { scans, .. } = &admission {
+        let bulk = Bulk {
+            bulk_id: bulk_id.to_string(),
+            customer: customer_name.to_string(),
+            key_id: key_id.to_string(),
+            created_ms: now_ms,
+            scan_ids: scans.iter().map(|s| s.scan_id.clone()).collect(),
+        };
+        tx.put_bulk(&bulk)?;
+    }
+    Ok(admission)
+}
+
 /// Marks a scan running. Returns it, or `None` if it is unknown or already done (a scan
 /// put back on the queue twice after a restart is run once).
 pub fn start(tx: &mut WriteTx, scan_id: &str, now_ms: i64) -> Result<Option<Scan>, StoreError> {
@@ -132,14 +169,24 @@ pub fn start(tx: &mut WriteTx, scan_id: &str, now_ms: i64) -> Result<Option<Scan
     Ok(Some(scan))
 }
 
-/// Records how a scan ended, releases its in-flight slot and refunds its credit when the
-/// engine was at fault. A scan already done is left as it is, so finishing is idempotent.
+/// A scan just finished, and its webhook delivery (due ms, delivery id) if its key has a
+/// webhook.
+#[derive(Debug)]
+pub struct Finished {
+    pub scan: Scan,
+    pub delivery: Option<(i64, String)>,
+}
+
+/// Records how a scan ended, releases its in-flight slot, refunds its credit when the
+/// engine was at fault and writes its webhook delivery (an outbox record: it commits with
+/// the result or not at all). A scan already done is left as it is, so finishing is
+/// idempotent.
 pub fn finish(
     tx: &mut WriteTx,
     scan_id: &str,
     outcome: Outcome,
     now_ms: i64,
-) -> Result<Option<Scan>, StoreError> {
+) -> Result<Option<Finished>, StoreError> {
     let Some(mut scan) = tx.scan(scan_id)? else {
         return Ok(None);
     };
@@ -178,5 +225,6 @@ pub fn finish(
     }
     tx.put_customer(&customer)?;
     tx.put_scan(&scan)?;
-    Ok(Some(scan))
+    let delivery = crate::webhooks::on_finish(tx, &scan, now_ms)?;
+    Ok(Some(Finished { scan, delivery }))
 }

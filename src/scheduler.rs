@@ -3,9 +3,11 @@
 //! A slot in the queue is reserved before a submission's transaction and released if the
 //! transaction does not commit, so a full queue refuses a scan (502) before anything is
 //! charged. Workers mark a scan running, run the engine in a task of its own (a panic
-//! anywhere in it fails that scan alone, refunded), and record the result; each of those
-//! steps is a write through the group-commit writer. At start every scan the store still
-//! holds as queued or running goes back on the queue, oldest first.
+//! anywhere in it fails that scan alone, refunded), and record the result (with its
+//! webhook delivery, handed to the delivery task after the commit: workers never send
+//! webhooks themselves); each of those steps is a write through the group-commit writer.
+//! At start every scan the store still holds as queued or running goes back on the queue,
+//! oldest first.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -41,6 +43,8 @@ pub struct Scheduler {
     engine: Arc<Engine>,
     writer: Writer,
     clock: SharedClock,
+    /// Where the deliveries of finished scans go once their transaction commits.
+    webhooks: crate::webhooks::Queue,
 }
 
 /// A reserved queue slot. Dropped without `enqueue`, it frees the slot.
@@ -80,6 +84,7 @@ impl Scheduler {
         engine: Arc<Engine>,
         writer: Writer,
         clock: SharedClock,
+        webhooks: crate::webhooks::Queue,
         n_workers: usize,
         capacity: usize,
     ) -> Arc<Scheduler> {
@@ -98,6 +103,7 @@ impl Scheduler {
             engine,
             writer,
             clock,
+            webhooks,
         })
     }
 
@@ -311,6 +317,13 @@ impl Scheduler {
                 .write(move |tx| scans::finish(tx, &id, outcome, now))
                 .await
             {
+                Ok(Some(scans::Finished {
+                    delivery: Some((due_ms, delivery_id)),
+                    ..
+                })) => {
+                    self.webhooks.push(due_ms, delivery_id);
+                    return;
+                }
                 Ok(_) => return,
                 Err(e) => {
                     tracing::error!(scan_id = %scan_id, attempt, error = %e,

@@ -114,7 +114,12 @@ fn a_username_scan_reports_which_site_rules_it_fits() {
     // The test servers run with `engine.network = false`.
     assert_eq!(recipes[1]["name"], "username.sites");
     assert_eq!(recipes[1]["status"], "skipped");
-    assert!(recipes[1]["note"].as_str().unwrap().contains("engine.network = false"));
+    assert!(
+        recipes[1]["note"]
+            .as_str()
+            .unwrap()
+            .contains("engine.network = false")
+    );
 }
 
 #[test]

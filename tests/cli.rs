@@ -264,7 +264,10 @@ fn site_commands_work_with_and_without_a_server() {
     let imported = appliance.run(&["sites", "import", list.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&imported.stdout);
     assert!(imported.status.success(), "{imported:?}");
-    assert!(text.contains("whatsmyname list imported: 1 sites read, 1 skipped"), "{text}");
+    assert!(
+        text.contains("whatsmyname list imported: 1 sites read, 1 skipped"),
+        "{text}"
+    );
     assert!(text.contains("skipped Broken"), "{text}");
     let (mut server, _) = appliance.serve();
     let listed = appliance.json(&["sites", "list", "--sites"]);

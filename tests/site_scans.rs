@@ -117,11 +117,16 @@ fn a_username_scan_finds_accounts_counts_unknowns_and_follows_contacts() {
         match polled.body["status"].as_str().unwrap() {
             "completed" | "failed" => break polled,
             _ => {
-                let total = polled.body["progress"]["recipes_total"].as_u64().unwrap_or(0);
+                let total = polled.body["progress"]["recipes_total"]
+                    .as_u64()
+                    .unwrap_or(0);
                 most_total = most_total.max(total);
             }
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "scan never ended");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "scan never ended"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(
@@ -159,13 +164,21 @@ fn a_username_scan_finds_accounts_counts_unknowns_and_follows_contacts() {
     ] {
         assert!(note.contains(part), "{part} missing from {note:?}");
     }
-    assert!(note.starts_with(&format!("{} sites checked", sites.len())), "{note}");
+    assert!(
+        note.starts_with(&format!("{} sites checked", sites.len())),
+        "{note}"
+    );
     // Her address on GitHub and GitLab is a contact, with where it was listed, and it was
     // looked up in turn (pivot depth 1).
     let emails = result["contacts"]["emails"].as_array().unwrap();
     assert_eq!(emails.len(), 1, "{emails:?}");
     assert_eq!(emails[0]["value"], EMAIL);
-    assert!(emails[0]["source"].as_str().unwrap().contains("profile http://"));
+    assert!(
+        emails[0]["source"]
+            .as_str()
+            .unwrap()
+            .contains("profile http://")
+    );
     let pivots: Vec<&Value> = result["recipes"]
         .as_array()
         .unwrap()
@@ -186,7 +199,10 @@ fn a_username_scan_finds_accounts_counts_unknowns_and_follows_contacts() {
     assert_eq!(verified.len(), expected.len());
     let findings = result["findings"].to_string();
     assert!(findings.contains("site.contact_listed"), "{findings}");
-    assert!(findings.contains(&format!("{EMAIL}: ")), "pivot findings name the pivot");
+    assert!(
+        findings.contains(&format!("{EMAIL}: ")),
+        "pivot findings name the pivot"
+    );
 }
 
 #[test]
@@ -198,10 +214,7 @@ fn an_email_scan_checks_its_local_part_and_keeps_unconfirmed_accounts_weak() {
     let done = server.wait_done(&key, accepted.body["scan_id"].as_str().unwrap());
     let result = &done.body["result"];
     // Only the pages naming the address tie `janedoe` to the target.
-    assert_eq!(
-        names(&result["profiles"]["verified"]),
-        ["GitHub", "GitLab"]
-    );
+    assert_eq!(names(&result["profiles"]["verified"]), ["GitHub", "GitLab"]);
     for profile in result["profiles"]["verified"].as_array().unwrap() {
         let evidence = profile["evidence"].to_string();
         assert!(evidence.contains("identity found on the page"), "{profile}");
@@ -253,7 +266,10 @@ fn a_site_with_mostly_unknown_answers_is_flagged_and_not_trusted_alone() {
     assert_eq!(names(&result["profiles"]["weak"]), ["Lichess"]);
     let evidence = weak[0]["evidence"].to_string();
     assert!(evidence.contains("not trusted alone"), "{evidence}");
-    assert!(evidence.contains("12 of 12 recent checks unknown"), "{evidence}");
+    assert!(
+        evidence.contains("12 of 12 recent checks unknown"),
+        "{evidence}"
+    );
     assert!(weak[0]["confidence"].as_f64().unwrap() < 0.5);
     let note = recipe(result, "username.sites")["note"].as_str().unwrap();
     assert!(note.contains("mostly unknown: Lichess"), "{note}");
@@ -267,7 +283,11 @@ fn a_site_with_mostly_unknown_answers_is_flagged_and_not_trusted_alone() {
     assert_eq!(row("Lichess")["checks"], 13);
     assert_eq!(row("Lichess")["found"], 1);
     assert_eq!(row("Reddit")["unknown"]["waf"], 1);
-    assert_eq!(row("Reddit")["flagged"], false, "one outcome is too few to judge");
+    assert_eq!(
+        row("Reddit")["flagged"],
+        false,
+        "one outcome is too few to judge"
+    );
     assert_eq!(row("GitHub")["found"], 1);
 }
 
@@ -283,7 +303,11 @@ fn imported_lists_join_the_scan_and_replace_their_own_source() {
     };
     let mut routes = routes(&sites);
     routes.insert(
-        ("GET".into(), format!("extra.test/Second/{USER}"), String::new()),
+        (
+            "GET".into(),
+            format!("extra.test/Second/{USER}"),
+            String::new(),
+        ),
         page(200, format!("<h1>{USER}</h1> member-since 2019")),
     );
     let server = start(0, sites.clone(), routes);
@@ -302,10 +326,17 @@ fn imported_lists_join_the_scan_and_replace_their_own_source() {
     assert_eq!(first["active_sites"], sites.len() + 1);
     let second = import(write("second.json", &extra_site("Second"))).unwrap();
     assert_eq!(second["replaced"], true);
-    assert_eq!(second["active_sites"], sites.len() + 1, "First was replaced");
+    assert_eq!(
+        second["active_sites"],
+        sites.len() + 1,
+        "First was replaced"
+    );
     // A broken file changes nothing.
     let broken = import(write("broken.json", "{\"sites\": 7}")).unwrap_err();
-    assert!(broken.to_string().contains("neither a WhatsMyName"), "{broken}");
+    assert!(
+        broken.to_string().contains("neither a WhatsMyName"),
+        "{broken}"
+    );
     let empty = import(write("empty.json", "{\"sites\": []}")).unwrap_err();
     assert!(empty.to_string().contains("no usable site"), "{empty}");
     let listed =

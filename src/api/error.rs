@@ -13,16 +13,45 @@ pub enum ApiError {
     InvalidKind(String),
     InvalidLang(String),
     InvalidJson(String),
-    PayloadTooLarge { max_bytes: usize },
+    PayloadTooLarge {
+        max_bytes: usize,
+    },
     RequestTimeout,
     Forbidden,
+    /// A bulk id of another customer.
+    BulkForbidden,
+    /// The customer's tier does not include bulk calls.
+    BulkNotInTier(String),
     ScanNotFound,
+    BulkNotFound,
+    TooManyTargets {
+        max: usize,
+        given: usize,
+    },
+    /// A bulk call none of whose targets is valid; each is listed with its reason.
+    NoValidTargets {
+        rejected: Value,
+    },
     NotFound,
-    MethodNotAllowed { allow: &'static str },
-    InsufficientBalance { balance: i64 },
-    RateLimitInflight { limit: u32, retry_after: u64 },
-    RateLimitHour { limit: u32, retry_after: u64 },
-    RateLimitDay { limit: u32, retry_after: u64 },
+    MethodNotAllowed {
+        allow: &'static str,
+    },
+    InsufficientBalance {
+        balance: i64,
+        cost: usize,
+    },
+    RateLimitInflight {
+        limit: u32,
+        retry_after: u64,
+    },
+    RateLimitHour {
+        limit: u32,
+        retry_after: u64,
+    },
+    RateLimitDay {
+        limit: u32,
+        retry_after: u64,
+    },
     EngineSubmitFailed,
     NotImplemented(&'static str),
     TierNotConfigured(String),
@@ -37,11 +66,17 @@ impl ApiError {
             | ApiError::InvalidTarget(_)
             | ApiError::InvalidKind(_)
             | ApiError::InvalidLang(_)
-            | ApiError::InvalidJson(_) => StatusCode::BAD_REQUEST,
+            | ApiError::InvalidJson(_)
+            | ApiError::TooManyTargets { .. }
+            | ApiError::NoValidTargets { .. } => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::ScanNotFound | ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Forbidden | ApiError::BulkForbidden | ApiError::BulkNotInTier(_) => {
+                StatusCode::FORBIDDEN
+            }
+            ApiError::ScanNotFound | ApiError::BulkNotFound | ApiError::NotFound => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::InsufficientBalance { .. } => StatusCode::PAYMENT_REQUIRED,
             ApiError::RateLimitInflight { .. }
@@ -65,8 +100,13 @@ impl ApiError {
             ApiError::InvalidJson(_) => "invalid_json",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::RequestTimeout => "request_timeout",
-            ApiError::Forbidden => "forbidden",
+            ApiError::Forbidden | ApiError::BulkForbidden | ApiError::BulkNotInTier(_) => {
+                "forbidden"
+            }
             ApiError::ScanNotFound => "scan_not_found",
+            ApiError::BulkNotFound => "bulk_not_found",
+            ApiError::TooManyTargets { .. } => "too_many_targets",
+            ApiError::NoValidTargets { .. } => "invalid_target",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::InsufficientBalance { .. } => "insufficient_balance",
@@ -96,23 +136,44 @@ impl ApiError {
             }
             ApiError::RequestTimeout => "The request body did not arrive in time.".to_string(),
             ApiError::Forbidden => "This scan belongs to another customer.".to_string(),
+            ApiError::BulkForbidden => "This bulk belongs to another customer.".to_string(),
+            ApiError::BulkNotInTier(tier) => format!(
+                "Bulk lookups are not part of your tier ({tier}); the business and enterprise \
+                 tiers include them. Submit targets one by one with POST /api/v1/scan."
+            ),
             ApiError::ScanNotFound => "No scan has this id.".to_string(),
+            ApiError::BulkNotFound => "No bulk has this id.".to_string(),
+            ApiError::TooManyTargets { max, given } => {
+                format!("A bulk call takes at most {max} targets; this one has {given}.")
+            }
+            ApiError::NoValidTargets { .. } => {
+                "None of the targets is valid; see \"rejected\" for each one's reason; nothing \
+                 was charged."
+                    .to_string()
+            }
             ApiError::NotFound => "No such endpoint.".to_string(),
             ApiError::MethodNotAllowed { allow } => {
                 format!("This endpoint accepts {allow} only.")
             }
-            ApiError::InsufficientBalance { balance } => {
+            ApiError::InsufficientBalance { balance, cost: 1 } => {
                 format!("Your balance is {balance} credits; a scan costs 1.")
             }
-            ApiError::RateLimitInflight { limit, .. } => {
-                format!("You already have {limit} scans queued or running, your tier's limit.")
-            }
-            ApiError::RateLimitHour { limit, .. } => {
-                format!("Your tier allows {limit} scans per hour (UTC); this hour's are used.")
-            }
-            ApiError::RateLimitDay { limit, .. } => {
-                format!("Your tier allows {limit} scans per day (UTC); today's are used.")
-            }
+            ApiError::InsufficientBalance { balance, cost } => format!(
+                "Your balance is {balance} credits; these {cost} scans cost {cost}. Nothing \
+                 was queued or charged."
+            ),
+            ApiError::RateLimitInflight { limit, .. } => format!(
+                "Your tier allows {limit} scans queued or running at once; this request would \
+                 go over it."
+            ),
+            ApiError::RateLimitHour { limit, .. } => format!(
+                "Your tier allows {limit} scans per hour (UTC); this request would go over this \
+                 hour's."
+            ),
+            ApiError::RateLimitDay { limit, .. } => format!(
+                "Your tier allows {limit} scans per day (UTC); this request would go over \
+                 today's."
+            ),
             ApiError::EngineSubmitFailed => {
                 "The engine cannot take the scan now; nothing was charged. Retry in 30 s."
                     .to_string()
@@ -147,8 +208,15 @@ impl ApiError {
         if let Some(seconds) = self.retry_after() {
             body.insert("retry_after".into(), json!(seconds));
         }
-        if let ApiError::InsufficientBalance { balance } = self {
+        if let ApiError::InsufficientBalance { balance, cost } = self {
             body.insert("balance".into(), json!(balance));
+            body.insert("cost".into(), json!(cost));
+        }
+        if let ApiError::TooManyTargets { max, .. } = self {
+            body.insert("max_targets".into(), json!(max));
+        }
+        if let ApiError::NoValidTargets { rejected } = self {
+            body.insert("rejected".into(), rejected.clone());
         }
         if let ApiError::PayloadTooLarge { max_bytes } = self {
             body.insert("max_bytes".into(), json!(max_bytes));

@@ -1,5 +1,6 @@
 //! The handlers of the API's endpoints: they parse and check what the caller sent, ask
-//! the store, the scheduler and the writer, and shape the JSON bodies of SPEC section 4.
+//! the store, the scheduler and the writer, and shape the JSON bodies of SPEC section 4,
+//! bulk calls included (one transaction admits a whole batch or none of it).
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use crate::billing::Refusal;
 use crate::clock::rfc3339;
 use crate::engine::summary::LANGS;
 use crate::scans::{self, Admission, Submission};
-use crate::store::ScanStatus;
+use crate::store::{Scan, ScanStatus};
 use crate::target::{self, Kind, TargetError};
 
 pub fn health(app: &App) -> Reply {
@@ -87,22 +88,22 @@ fn parse_scan_request(body: &[u8]) -> Result<ScanRequest, ApiError> {
     Ok(ScanRequest { target, kind, lang })
 }
 
-pub async fn submit(
-    app: &Arc<App>,
-    caller: &Caller,
-    request: Request<Incoming>,
-) -> Result<Reply, ApiError> {
-    let body = read_body(request, app.config.server.max_body_bytes).await?;
-    let request = parse_scan_request(&body)?;
-    let kind = match request.kind.as_deref() {
+/// Checks one target's kind, language and shape: what the single submit and each target
+/// of a bulk call go through. Returns the normal form of the target, its kind and language.
+fn check_target(
+    target: &str,
+    kind: Option<&str>,
+    lang: Option<String>,
+) -> Result<(String, Kind, String), ApiError> {
+    let kind = match kind {
         Some(kind) => Kind::parse(kind).ok_or_else(|| {
             ApiError::InvalidKind(format!(
                 "\"kind\" must be \"email\", \"phone\" or \"username\", not {kind:?}."
             ))
         })?,
-        None => target::infer(request.target.trim()),
+        None => target::infer(target.trim()),
     };
-    let lang = request.lang.unwrap_or_else(|| "en".to_string());
+    let lang = lang.unwrap_or_else(|| "en".to_string());
     if !LANGS.contains(&lang.as_str()) {
         return Err(ApiError::InvalidLang(format!(
             "\"lang\" must be one of {}, not {lang:?}.",
@@ -111,10 +112,35 @@ pub async fn submit(
     }
     // Validation is pure computation on at most `MAX_TARGET_CHARS` characters, so it runs
     // right here rather than paying a hand-off to another thread.
-    let target = target::validate(&request.target, kind).map_err(|e| match e {
+    let target = target::validate(target, kind).map_err(|e| match e {
         TargetError::TooShort => ApiError::TargetTooShort(format!("The {e}.")),
         TargetError::Invalid(message) => ApiError::InvalidTarget(format!("The {message}.")),
     })?;
+    Ok((target, kind, lang))
+}
+
+/// The API error for a refused admission, with `Retry-After` where waiting helps.
+fn refusal_error(app: &App, refusal: Refusal, cost: usize) -> ApiError {
+    match refusal {
+        Refusal::Inflight { limit } => {
+            let retry_after = app.scheduler.mean_scan_secs().ceil().max(1.0) as u64;
+            ApiError::RateLimitInflight { limit, retry_after }
+        }
+        Refusal::Hour { limit, retry_after } => ApiError::RateLimitHour { limit, retry_after },
+        Refusal::Day { limit, retry_after } => ApiError::RateLimitDay { limit, retry_after },
+        Refusal::Balance { balance } => ApiError::InsufficientBalance { balance, cost },
+    }
+}
+
+pub async fn submit(
+    app: &Arc<App>,
+    caller: &Caller,
+    request: Request<Incoming>,
+) -> Result<Reply, ApiError> {
+    let body = read_body(request, app.config.server.max_body_bytes).await?;
+    let request = parse_scan_request(&body)?;
+    let (target, kind, lang) =
+        check_target(&request.target, request.kind.as_deref(), request.lang)?;
     let recipes = app.scheduler.engine().plan(kind);
     let Some(reservation) = app.scheduler.reserve(1) else {
         return Err(ApiError::EngineSubmitFailed);
@@ -144,19 +170,7 @@ pub async fn submit(
             None => return Err(ApiError::Internal),
         },
         Admission::Refused { refusal, quota } => {
-            let error = match refusal {
-                Refusal::Inflight { limit } => {
-                    let retry_after = app.scheduler.mean_scan_secs().ceil().max(1.0) as u64;
-                    ApiError::RateLimitInflight { limit, retry_after }
-                }
-                Refusal::Hour { limit, retry_after } => {
-                    ApiError::RateLimitHour { limit, retry_after }
-                }
-                Refusal::Day { limit, retry_after } => {
-                    ApiError::RateLimitDay { limit, retry_after }
-                }
-                Refusal::Balance { balance } => ApiError::InsufficientBalance { balance },
-            };
+            let error = refusal_error(app, refusal, 1);
             return Ok(Reply::error(&error).with_quota(quota));
         }
         Admission::TierNotConfigured { tier } => return Err(ApiError::TierNotConfigured(tier)),
@@ -176,6 +190,220 @@ pub async fn submit(
     Ok(Reply::json(StatusCode::ACCEPTED, body).with_quota(quota))
 }
 
+/// Most targets one bulk call may carry (SPEC section 4).
+pub const MAX_BULK_TARGETS: usize = 100;
+
+/// A bulk call's targets as sent (each still to be checked) and its default language.
+fn parse_bulk_request(body: &[u8]) -> Result<(Vec<Value>, Option<String>), ApiError> {
+    let shape = || {
+        ApiError::InvalidJson(
+            "The request body must be a JSON object such as {\"targets\": [{\"target\": \
+             \"alice@example.com\"}]}."
+                .to_string(),
+        )
+    };
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::InvalidJson(format!("The request body is not valid JSON: {e}.")))?;
+    let Value::Object(mut fields) = value else {
+        return Err(shape());
+    };
+    let lang = match fields.remove("lang") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(lang)) => Some(lang),
+        Some(_) => {
+            return Err(ApiError::InvalidJson(
+                "\"lang\" must be a string.".to_string(),
+            ));
+        }
+    };
+    match fields.remove("targets") {
+        Some(Value::Array(targets)) if targets.is_empty() => Err(ApiError::InvalidJson(
+            "\"targets\" must list at least one target.".to_string(),
+        )),
+        Some(Value::Array(targets)) if targets.len() > MAX_BULK_TARGETS => {
+            Err(ApiError::TooManyTargets {
+                max: MAX_BULK_TARGETS,
+                given: targets.len(),
+            })
+        }
+        Some(Value::Array(targets)) => Ok((targets, lang)),
+        _ => Err(shape()),
+    }
+}
+
+/// One target of a bulk call, checked: queued if valid, else its `rejected` entry.
+fn check_bulk_item(item: &Value, lang: &Option<String>) -> Result<(String, Kind, String), Value> {
+    let (target, kind, item_lang) = match item {
+        Value::String(target) => (Some(target.as_str()), None, None),
+        Value::Object(fields) => (
+            fields.get("target").and_then(Value::as_str),
+            fields.get("kind").and_then(Value::as_str),
+            fields
+                .get("lang")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        ),
+        _ => (None, None, None),
+    };
+    let Some(target) = target else {
+        let error = ApiError::InvalidJson(
+            "Each target must be a string or an object with a \"target\" string.".to_string(),
+        );
+        return Err(
+            json!({"target": Value::Null, "kind": Value::Null, "error": error.code(),
+                          "message": error.message()}),
+        );
+    };
+    let lang = item_lang.or_else(|| lang.clone());
+    check_target(target, kind, lang).map_err(|error| {
+        let kind = kind
+            .map(str::to_string)
+            .unwrap_or_else(|| target::infer(target.trim()).as_str().to_string());
+        json!({"target": target, "kind": kind, "error": error.code(), "message": error.message()})
+    })
+}
+
+pub async fn bulk(
+    app: &Arc<App>,
+    caller: &Caller,
+    request: Request<Incoming>,
+) -> Result<Reply, ApiError> {
+    let tier_name = &caller.customer.tier;
+    let Some(tier) = app.config.tiers.get(tier_name) else {
+        return Err(ApiError::TierNotConfigured(tier_name.clone()));
+    };
+    if !tier.bulk {
+        return Err(ApiError::BulkNotInTier(tier_name.clone()));
+    }
+    let body = read_body(request, app.config.server.max_body_bytes).await?;
+    let (items, lang) = parse_bulk_request(&body)?;
+    let now = app.clock.now_ms();
+    let mut submissions = Vec::with_capacity(items.len());
+    let mut rejected = Vec::new();
+    for item in &items {
+        match check_bulk_item(item, &lang) {
+            Ok((target, kind, lang)) => submissions.push(Submission {
+                scan_id: crate::ids::scan_id(now),
+                target,
+                kind,
+                lang,
+                recipes_total: app.scheduler.engine().plan(kind).len() as u32,
+            }),
+            Err(entry) => rejected.push(entry),
+        }
+    }
+    if submissions.is_empty() {
+        return Err(ApiError::NoValidTargets {
+            rejected: Value::Array(rejected),
+        });
+    }
+    let cost = submissions.len();
+    // Queue slots first, as for one scan: a full queue refuses before anything is charged.
+    let Some(reservation) = app.scheduler.reserve(cost) else {
+        return Err(ApiError::EngineSubmitFailed);
+    };
+    let bulk_id = crate::ids::bulk_id(now);
+    let config = Arc::clone(&app.config);
+    let customer = caller.customer.name.clone();
+    let key_id = caller.key.key_id.clone();
+    let id = bulk_id.clone();
+    let admitted = app
+        .writer
+        .write(move |tx| {
+            let admitted =
+                scans::admit_bulk(tx, &config, &customer, &key_id, &id, &submissions, now)?;
+            Ok(admitted)
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "bulk admission was not committed");
+            ApiError::Internal
+        })?;
+    let (scans, quota) = match admitted {
+        Admission::Accepted { scans, quota } => (scans, quota),
+        Admission::Refused { refusal, quota } => {
+            let error = refusal_error(app, refusal, cost);
+            return Ok(Reply::error(&error).with_quota(quota));
+        }
+        Admission::TierNotConfigured { tier } => return Err(ApiError::TierNotConfigured(tier)),
+    };
+    reservation.enqueue(scans.iter().map(|s| s.scan_id.clone()).collect());
+    let base = app.config.base_url();
+    let listed: Vec<Value> = scans
+        .iter()
+        .map(|scan| {
+            json!({
+                "scan_id": scan.scan_id,
+                "target": scan.target,
+                "kind": scan.kind,
+                "poll_url": format!("{base}/api/v1/scan/{}", scan.scan_id),
+            })
+        })
+        .collect();
+    let body = json!({
+        "ok": true,
+        "bulk_id": bulk_id,
+        "total": items.len(),
+        "queued": scans.len(),
+        "rejected": rejected,
+        "scans": listed,
+        "aggregate_poll_url": format!("{base}/api/v1/scan/bulk/{bulk_id}"),
+    });
+    Ok(Reply::json(StatusCode::ACCEPTED, body).with_quota(quota))
+}
+
+pub async fn bulk_poll(
+    app: &Arc<App>,
+    caller: &Caller,
+    bulk_id: String,
+) -> Result<Reply, ApiError> {
+    let lookup_id = bulk_id.clone();
+    let found = app
+        .store
+        .read_async(move |tx| {
+            let Some(bulk) = tx.bulk(&lookup_id)? else {
+                return Ok(None);
+            };
+            let mut scans = Vec::with_capacity(bulk.scan_ids.len());
+            for scan_id in &bulk.scan_ids {
+                if let Some(scan) = tx.scan(scan_id)? {
+                    scans.push(scan);
+                }
+            }
+            Ok(Some((bulk, scans)))
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "bulk read failed");
+            ApiError::Internal
+        })?;
+    let Some((bulk, scans)) = found else {
+        return Err(ApiError::BulkNotFound);
+    };
+    if bulk.customer != caller.customer.name {
+        return Err(ApiError::BulkForbidden);
+    }
+    let count = |status: ScanStatus| scans.iter().filter(|s| s.status == status).count();
+    let (completed, failed) = (count(ScanStatus::Completed), count(ScanStatus::Failed));
+    let listed: Vec<Value> = scans
+        .iter()
+        .map(|scan| Value::Object(scan_fields(app, scan)))
+        .collect();
+    let body = json!({
+        "ok": true,
+        "bulk_id": bulk.bulk_id,
+        "created_at": rfc3339(bulk.created_ms),
+        "total": scans.len(),
+        "queued": count(ScanStatus::Queued),
+        "running": count(ScanStatus::Running),
+        "completed": completed,
+        "failed": failed,
+        "all_done": completed + failed == scans.len(),
+        "scans": listed,
+    });
+    Ok(Reply::json(StatusCode::OK, body))
+}
+
 pub async fn poll(app: &Arc<App>, caller: &Caller, scan_id: String) -> Result<Reply, ApiError> {
     let lookup_id = scan_id.clone();
     let scan = app
@@ -192,6 +420,14 @@ pub async fn poll(app: &Arc<App>, caller: &Caller, scan_id: String) -> Result<Re
     }
     let mut body = Map::new();
     body.insert("ok".into(), json!(true));
+    body.extend(scan_fields(app, &scan));
+    Ok(Reply::json(StatusCode::OK, Value::Object(body)))
+}
+
+/// A scan as a poll shows it: status, target, kind, creation time, bulk id, and progress
+/// while not done, the result once completed or the error once failed.
+fn scan_fields(app: &App, scan: &Scan) -> Map<String, Value> {
+    let mut body = Map::new();
     body.insert("scan_id".into(), json!(scan.scan_id));
     body.insert("status".into(), json!(scan.status.as_str()));
     body.insert("target".into(), json!(scan.target));
@@ -232,5 +468,5 @@ pub async fn poll(app: &Arc<App>, caller: &Caller, scan_id: String) -> Result<Re
             body.insert("error".into(), error.unwrap_or(Value::Null));
         }
     }
-    Ok(Reply::json(StatusCode::OK, Value::Object(body)))
+    body
 }

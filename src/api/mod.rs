@@ -227,7 +227,7 @@ enum Endpoint {
     Metrics,
     Submit,
     Bulk,
-    BulkPoll,
+    BulkPoll(String),
     Poll(String),
     Report,
     PersonCard,
@@ -244,7 +244,9 @@ impl Endpoint {
             ["metrics"] => Endpoint::Metrics,
             ["api", "v1", "scan"] => Endpoint::Submit,
             ["api", "v1", "scan", "bulk"] => Endpoint::Bulk,
-            ["api", "v1", "scan", "bulk", bulk_id] if !bulk_id.is_empty() => Endpoint::BulkPoll,
+            ["api", "v1", "scan", "bulk", bulk_id] if !bulk_id.is_empty() => {
+                Endpoint::BulkPoll(id(bulk_id))
+            }
             ["api", "v1", "scan", scan_id] if !scan_id.is_empty() => Endpoint::Poll(id(scan_id)),
             ["api", "v1", "scan", _, "report.pdf"] => Endpoint::Report,
             ["api", "v1", "scan", _, "person-card"] => Endpoint::PersonCard,
@@ -301,7 +303,8 @@ async fn route(
         Endpoint::Submit => handlers::submit(&app, &caller, request).await,
         Endpoint::Poll(scan_id) => handlers::poll(&app, &caller, scan_id).await,
         Endpoint::Account => Ok(handlers::account(&caller)),
-        Endpoint::Bulk | Endpoint::BulkPoll => Err(ApiError::NotImplemented("Bulk lookup")),
+        Endpoint::Bulk => handlers::bulk(&app, &caller, request).await,
+        Endpoint::BulkPoll(bulk_id) => handlers::bulk_poll(&app, &caller, bulk_id).await,
         Endpoint::Report => Err(ApiError::NotImplemented("The PDF report")),
         Endpoint::PersonCard => Err(ApiError::NotImplemented("The person card")),
         Endpoint::OpenApi => Err(ApiError::NotImplemented("The OpenAPI document")),

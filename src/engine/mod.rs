@@ -417,7 +417,9 @@ fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier 
             (&mut contacts.phones, output.contacts.phones),
         ] {
             for contact in found {
-                let known = list.iter().any(|c| c.value.eq_ignore_ascii_case(&contact.value));
+                let known = list
+                    .iter()
+                    .any(|c| c.value.eq_ignore_ascii_case(&contact.value));
                 if !known && !contact.value.eq_ignore_ascii_case(&input.target) {
                     list.push(contact);
                 }

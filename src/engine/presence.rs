@@ -124,7 +124,8 @@ impl Recipe for UsernameSites {
                 let (outbound, sites) = (Arc::clone(&outbound), Arc::clone(&sites));
                 runs.spawn(async move { (idx, scan(outbound, sites, request).await) });
             }
-            let mut reports: Vec<Option<SitesReport>> = (0..usernames.len()).map(|_| None).collect();
+            let mut reports: Vec<Option<SitesReport>> =
+                (0..usernames.len()).map(|_| None).collect();
             while let Some(joined) = runs.join_next().await {
                 let (idx, report) = joined.map_err(|_| "a site run failed unexpectedly")?;
                 reports[idx] = Some(report);
@@ -196,7 +197,10 @@ fn output_of(reports: &[(String, SitesReport)]) -> RecipeOutput {
                 list.push(contact_out);
             }
         }
-        output.profiles.verified.extend(report.verified.iter().cloned());
+        output
+            .profiles
+            .verified
+            .extend(report.verified.iter().cloned());
         output.profiles.weak.extend(report.weak.iter().cloned());
         notes.push(match reports.len() {
             1 => report.note(),
@@ -218,7 +222,10 @@ mod tests {
             ["john.doe", "johndoe"]
         );
         assert_eq!(local_part_usernames("janedoe@mail.test"), ["janedoe"]);
-        assert!(local_part_usernames("a.b@mail.test").is_empty(), "too short");
+        assert!(
+            local_part_usernames("a.b@mail.test").is_empty(),
+            "too short"
+        );
         assert!(local_part_usernames("not an email").is_empty());
     }
 }

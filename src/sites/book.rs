@@ -151,7 +151,11 @@ mod tests {
         assert!(parsed.sites.len() >= 30, "{}", parsed.sites.len());
         assert_eq!(default_sites().len(), parsed.sites.len());
         for site in &parsed.sites {
-            assert!(!site.known.is_empty(), "{} names no known account", site.name);
+            assert!(
+                !site.known.is_empty(),
+                "{} names no known account",
+                site.name
+            );
         }
     }
 

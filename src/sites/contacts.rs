@@ -108,9 +108,9 @@ fn person_email(text: &str, site_domain: Option<&str>) -> Option<String> {
     let domain = analysis.registrable_domain.as_deref()?;
     let local = analysis.local.as_str();
     let unwanted = PLACEHOLDER_DOMAINS.contains(&domain)
-        || SERVICE_DOMAINS
-            .iter()
-            .any(|s| analysis.domain_ascii == *s || analysis.domain_ascii.ends_with(&format!(".{s}")))
+        || SERVICE_DOMAINS.iter().any(|s| {
+            analysis.domain_ascii == *s || analysis.domain_ascii.ends_with(&format!(".{s}"))
+        })
         || Some(domain) == site_domain
         || local.contains("noreply")
         || local.contains("no-reply");

@@ -124,7 +124,10 @@ mod tests {
         assert_eq!(summary.describe(), "6 of 10 recent checks unknown (waf 6)");
         push(&mut recent, code(&Verdict::Found(Vec::new())).unwrap());
         push(&mut recent, code(&Verdict::Found(Vec::new())).unwrap());
-        assert!(!Summary::of(&recent).flagged(), "6 of 12 is not more than half");
+        assert!(
+            !Summary::of(&recent).flagged(),
+            "6 of 12 is not more than half"
+        );
     }
 
     #[test]

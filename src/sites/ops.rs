@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::book::{SiteBook, active, default_sites};
-use super::{Site, formats};
 use super::health::Summary;
+use super::{Site, formats};
 use crate::store::{SiteList, Store, StoreError, WriteTx, Writer};
 
 /// Largest site list file read (the real lists are well under 1 MiB).
@@ -19,10 +19,16 @@ pub const MAX_LIST_BYTES: u64 = 16 * 1024 * 1024;
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Request {
     /// `path` is absolute: the server reads the file itself.
-    SitesImport { path: String },
-    SitesList { sites: bool },
+    SitesImport {
+        path: String,
+    },
+    SitesList {
+        sites: bool,
+    },
     SitesHealth,
-    SitesRemove { source: String },
+    SitesRemove {
+        source: String,
+    },
 }
 
 impl Request {
@@ -69,7 +75,9 @@ pub fn apply(
     };
     let refresh = |store: &Store| -> Result<(), String> {
         if let Some(book) = book {
-            let lists = store.read(|tx| tx.site_lists()).map_err(|e| e.to_string())?;
+            let lists = store
+                .read(|tx| tx.site_lists())
+                .map_err(|e| e.to_string())?;
             book.set_imported(&lists);
         }
         Ok(())
@@ -113,7 +121,9 @@ pub fn apply(
                 ));
             }
             refresh(store)?;
-            Ok(json!({"removed": request_source(request), "active_sites": active_count(store, &built_in)?}))
+            Ok(
+                json!({"removed": request_source(request), "active_sites": active_count(store, &built_in)?}),
+            )
         }
         Request::SitesList { sites } => list(store, &built_in, *sites),
         Request::SitesHealth => health(store, &built_in),
@@ -142,7 +152,9 @@ fn read_list(path: &str, now_ms: i64) -> Result<SiteList, String> {
     }
     let text = text.trim_start_matches('\u{feff}');
     let parsed = formats::parse(text).map_err(|e| format!("{path}: {e}"))?;
-    let source = parsed.source.ok_or("the list's format was not recognised")?;
+    let source = parsed
+        .source
+        .ok_or("the list's format was not recognised")?;
     if parsed.sites.is_empty() {
         return Err(format!(
             "{path} holds no usable site ({} entries skipped); nothing was changed",
@@ -159,12 +171,16 @@ fn read_list(path: &str, now_ms: i64) -> Result<SiteList, String> {
 }
 
 fn active_count(store: &Store, built_in: &[Site]) -> Result<usize, String> {
-    let lists = store.read(|tx| tx.site_lists()).map_err(|e| e.to_string())?;
+    let lists = store
+        .read(|tx| tx.site_lists())
+        .map_err(|e| e.to_string())?;
     Ok(active(built_in, &lists).len())
 }
 
 fn list(store: &Store, built_in: &[Site], with_sites: bool) -> Result<Value, String> {
-    let lists = store.read(|tx| tx.site_lists()).map_err(|e| e.to_string())?;
+    let lists = store
+        .read(|tx| tx.site_lists())
+        .map_err(|e| e.to_string())?;
     let active = active(built_in, &lists);
     let in_use = |source: &str| {
         active

@@ -226,7 +226,12 @@ struct Placed {
 }
 
 impl Placed {
-    fn new(site: &Site, checked: &Checked, evidence: &[Evidence], flagged: Option<Summary>) -> Placed {
+    fn new(
+        site: &Site,
+        checked: &Checked,
+        evidence: &[Evidence],
+        flagged: Option<Summary>,
+    ) -> Placed {
         Placed {
             site: site.name.clone(),
             url: checked.url.clone(),
@@ -309,7 +314,10 @@ fn place(found: &mut [Placed], origin: Origin) {
                 continue;
             }
             let witness = found.iter().filter(|p| p.verified).find_map(|p| {
-                let shared = p.contacts.iter().find(|c| found[idx].contacts.contains(c))?;
+                let shared = p
+                    .contacts
+                    .iter()
+                    .find(|c| found[idx].contacts.contains(c))?;
                 Some((p.site.clone(), shared.value.clone()))
             });
             if let Some(witness) = witness {

@@ -9,12 +9,20 @@
 //! - `ledger`: (customer, sequence) → `LedgerEntry`, every movement of credits.
 //! - `scans`: scan id → `Scan`; ids sort by creation time, so ranges are time ranges.
 //! - `pending`: scan id → (), the scans queued or running, put back on the queue at start.
+//! - `bulks`: bulk id → `Bulk`, the scans one bulk call queued.
+//! - `webhooks`: key id → `Webhook` (URL, signing secret, previous secret during a
+//!   rotation's grace period).
+//! - `deliveries`: delivery id → `Delivery` (body, state, every attempt); ids sort by time.
+//! - `deliveries_by_key`: (key id, delivery id) → (), for `skopio deliveries list`.
+//! - `deliveries_due`: (due ms, delivery id) → (), the pending deliveries in the order they
+//!   are due; loaded again at start, so retries survive a restart.
 //! - `breaches`, `breach_names`, `breach_index`: the breach index (see `breaches.rs`).
 //! - `site_lists`, `site_health`: imported site lists and sites' recent outcomes (see
 //!   `sites.rs`).
 //!
-//! Invariant: whatever must agree (balance, ledger, quota counters, scan, pending marker)
-//! is written in one transaction, so no crash leaves one without the other.
+//! Invariant: whatever must agree (balance, ledger, quota counters, scan, pending marker,
+//! bulk record, the webhook delivery of a finished scan) is written in one transaction,
+//! so no crash leaves one without the other.
 
 mod breaches;
 mod readers;
@@ -29,8 +37,11 @@ use std::sync::{Arc, OnceLock};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 pub use breaches::BreachRecord;
+pub use records::{
+    ApiKey, Attempt, Bulk, Customer, Delivery, DeliveryState, LedgerEntry, LedgerKind, Scan,
+    ScanError, ScanStatus, Webhook,
+};
 pub use sites::{SiteHealth, SiteList};
-pub use records::{ApiKey, Customer, LedgerEntry, LedgerKind, Scan, ScanError, ScanStatus};
 pub use writer::{Writer, WriterThread};
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -40,6 +51,12 @@ const KEY_HASHES: TableDefinition<&[u8], &str> = TableDefinition::new("key_hashe
 const LEDGER: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("ledger");
 const SCANS: TableDefinition<&str, &[u8]> = TableDefinition::new("scans");
 const PENDING: TableDefinition<&str, ()> = TableDefinition::new("pending");
+const BULKS: TableDefinition<&str, &[u8]> = TableDefinition::new("bulks");
+const WEBHOOKS: TableDefinition<&str, &[u8]> = TableDefinition::new("webhooks");
+const DELIVERIES: TableDefinition<&str, &[u8]> = TableDefinition::new("deliveries");
+const DELIVERIES_BY_KEY: TableDefinition<(&str, &str), ()> =
+    TableDefinition::new("deliveries_by_key");
+const DELIVERIES_DUE: TableDefinition<(u64, &str), ()> = TableDefinition::new("deliveries_due");
 
 /// The file's name inside the data directory.
 pub const DB_FILE: &str = "skopio.redb";
@@ -141,6 +158,11 @@ impl Store {
             tx.txn.open_table(LEDGER)?;
             tx.txn.open_table(SCANS)?;
             tx.txn.open_table(PENDING)?;
+            tx.txn.open_table(BULKS)?;
+            tx.txn.open_table(WEBHOOKS)?;
+            tx.txn.open_table(DELIVERIES)?;
+            tx.txn.open_table(DELIVERIES_BY_KEY)?;
+            tx.txn.open_table(DELIVERIES_DUE)?;
             breaches::create_tables(tx)?;
             sites::create_tables(tx)?;
             Ok(())
@@ -281,6 +303,67 @@ macro_rules! reads {
                 Ok(out)
             }
 
+            pub fn bulk(&self, bulk_id: &str) -> Result<Option<Bulk>, StoreError> {
+                let table = self.txn.open_table(BULKS)?;
+                let value = table.get(bulk_id)?;
+                value
+                    .map(|v| records::decode("bulk", v.value()))
+                    .transpose()
+            }
+
+            pub fn webhook(&self, key_id: &str) -> Result<Option<Webhook>, StoreError> {
+                let table = self.txn.open_table(WEBHOOKS)?;
+                let value = table.get(key_id)?;
+                value
+                    .map(|v| records::decode("webhook", v.value()))
+                    .transpose()
+            }
+
+            pub fn delivery(&self, delivery_id: &str) -> Result<Option<Delivery>, StoreError> {
+                let table = self.txn.open_table(DELIVERIES)?;
+                let value = table.get(delivery_id)?;
+                value
+                    .map(|v| records::decode("delivery", v.value()))
+                    .transpose()
+            }
+
+            /// A key's deliveries, newest first, at most `limit` of them.
+            pub fn deliveries_of_key(
+                &self,
+                key_id: &str,
+                limit: usize,
+            ) -> Result<Vec<Delivery>, StoreError> {
+                let index = self.txn.open_table(DELIVERIES_BY_KEY)?;
+                let mut ids = Vec::new();
+                // Ids are ASCII, so every id of the key sorts below U+10FFFF.
+                for row in index.range((key_id, "")..=(key_id, "\u{10ffff}"))?.rev() {
+                    let (k, _) = row?;
+                    ids.push(k.value().1.to_string());
+                    if ids.len() >= limit {
+                        break;
+                    }
+                }
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    if let Some(delivery) = self.delivery(&id)? {
+                        out.push(delivery);
+                    }
+                }
+                Ok(out)
+            }
+
+            /// Every pending delivery as (due ms, delivery id), soonest first.
+            pub fn due_deliveries(&self) -> Result<Vec<(i64, String)>, StoreError> {
+                let table = self.txn.open_table(DELIVERIES_DUE)?;
+                let mut out = Vec::new();
+                for row in table.iter()? {
+                    let (k, _) = row?;
+                    let (due, id) = k.value();
+                    out.push((due as i64, id.to_string()));
+                }
+                Ok(out)
+            }
+
             pub fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
                 let table = self.txn.open_table(META)?;
                 Ok(table.get(name)?.map(|v| v.value().to_vec()))
@@ -347,6 +430,48 @@ impl WriteTx {
             pending.remove(scan.scan_id.as_str())?;
         } else {
             pending.insert(scan.scan_id.as_str(), ())?;
+        }
+        Ok(())
+    }
+
+    pub fn put_bulk(&mut self, bulk: &Bulk) -> Result<(), StoreError> {
+        let bytes = records::encode(bulk)?;
+        self.txn
+            .open_table(BULKS)?
+            .insert(bulk.bulk_id.as_str(), bytes.as_slice())?;
+        Ok(())
+    }
+
+    pub fn put_webhook(&mut self, webhook: &Webhook) -> Result<(), StoreError> {
+        let bytes = records::encode(webhook)?;
+        self.txn
+            .open_table(WEBHOOKS)?
+            .insert(webhook.key_id.as_str(), bytes.as_slice())?;
+        Ok(())
+    }
+
+    pub fn remove_webhook(&mut self, key_id: &str) -> Result<bool, StoreError> {
+        Ok(self.txn.open_table(WEBHOOKS)?.remove(key_id)?.is_some())
+    }
+
+    /// Stores a delivery and keeps the key index and the due queue in step with it: a
+    /// pending delivery is in the due queue once, at its `next_at_ms`; any other is not.
+    pub fn put_delivery(&mut self, delivery: &Delivery) -> Result<(), StoreError> {
+        let id = delivery.delivery_id.as_str();
+        let before = self.delivery(id)?.and_then(|d| d.next_at_ms);
+        let bytes = records::encode(delivery)?;
+        self.txn
+            .open_table(DELIVERIES)?
+            .insert(id, bytes.as_slice())?;
+        self.txn
+            .open_table(DELIVERIES_BY_KEY)?
+            .insert((delivery.key_id.as_str(), id), ())?;
+        let mut due = self.txn.open_table(DELIVERIES_DUE)?;
+        if let Some(at) = before {
+            due.remove((at.max(0) as u64, id))?;
+        }
+        if let (DeliveryState::Pending, Some(at)) = (delivery.state, delivery.next_at_ms) {
+            due.insert((at.max(0) as u64, id), ())?;
         }
         Ok(())
     }

@@ -152,6 +152,89 @@ pub struct ScanError {
     pub message: String,
 }
 
+/// One bulk call: the scans it queued, in the order the caller listed them. Written in the
+/// transaction that admits those scans.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bulk {
+    pub bulk_id: String,
+    pub customer: String,
+    pub key_id: String,
+    pub created_ms: i64,
+    pub scan_ids: Vec<String>,
+}
+
+/// A key's webhook. The secret is kept as it was handed out (unlike an API key, it must
+/// be recoverable to sign every delivery); it is never logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Webhook {
+    pub key_id: String,
+    pub url: String,
+    pub secret: String,
+    /// The secret before the last rotation, signing deliveries too until `previous_until_ms`.
+    pub previous_secret: Option<String>,
+    pub previous_until_ms: i64,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeliveryState {
+    /// Waiting for its next attempt (`next_at_ms`).
+    Pending,
+    /// A receiver answered 2xx.
+    Delivered,
+    /// Every attempt of the schedule failed, or the address was refused.
+    Failed,
+    /// The key's webhook was cleared before the delivery succeeded.
+    Cancelled,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+            DeliveryState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// One webhook delivery: one event of one scan to one key's webhook, with the same id
+/// (and the same body) on every attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub delivery_id: String,
+    pub key_id: String,
+    pub scan_id: String,
+    pub bulk_id: Option<String>,
+    /// `scan.completed` or `scan.failed`.
+    pub event: String,
+    /// The exact JSON body sent (and signed) on every attempt.
+    pub body: String,
+    pub created_ms: i64,
+    pub state: DeliveryState,
+    /// When the next attempt is due, while pending.
+    pub next_at_ms: Option<i64>,
+    /// Failed attempts since the delivery (or its last redelivery) started: the position
+    /// in the retry schedule.
+    pub round_failures: u32,
+    pub attempts: Vec<Attempt>,
+}
+
+/// One try of a delivery, as the operator sees it in `skopio deliveries list`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub at_ms: i64,
+    /// The receiver's HTTP status, when it answered.
+    pub status: Option<u16>,
+    pub latency_ms: u64,
+    /// Why the attempt did not count as delivered; `None` for a 2xx.
+    pub error: Option<String>,
+    /// The first bytes of the receiver's answer.
+    pub answer: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,10 @@ impl Appliance {
         let config = dir.path().join("skopio.toml");
         // Tests never reach the internet: site checks are off unless a test sets
         // `network` itself (pointing them at a loopback proxy).
-        let extra = match (extra_toml.contains("network"), extra_toml.contains("[engine]\n")) {
+        let extra = match (
+            extra_toml.contains("network"),
+            extra_toml.contains("[engine]\n"),
+        ) {
             (true, _) => extra_toml.to_string(),
             (false, true) => extra_toml.replacen("[engine]\n", "[engine]\nnetwork = false\n", 1),
             (false, false) => format!("[engine]\nnetwork = false\n{extra_toml}"),
@@ -43,6 +46,23 @@ impl Appliance {
     /// Starts `skopio serve` and waits for it to say where it listens.
     pub fn serve(&self) -> (Child, SocketAddr) {
         spawn_serve(&["--config".as_ref(), self.config.as_os_str()])
+    }
+
+    /// Like `serve`, with every log line down to debug appended to `log`.
+    pub fn serve_logged(&self, log: &Path) -> (Child, SocketAddr) {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let mut command = Command::new(BIN);
+        command
+            .arg("serve")
+            .arg("--config")
+            .arg(&self.config)
+            .env("RUST_LOG", "debug")
+            .stderr(Stdio::from(file));
+        wait_listening(command)
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
@@ -70,13 +90,13 @@ impl Appliance {
 
 /// Starts `skopio serve ARGS…` and waits for it to say where it listens.
 pub fn spawn_serve(args: &[&std::ffi::OsStr]) -> (Child, SocketAddr) {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut command = Command::new(BIN);
+    command.arg("serve").args(args).stderr(Stdio::null());
+    wait_listening(command)
+}
+
+fn wait_listening(mut command: Command) -> (Child, SocketAddr) {
+    let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)

@@ -237,3 +237,56 @@ pub fn options_with(recipes: Vec<Arc<dyn Recipe>>, clock: SharedClock) -> Option
         sites: None,
     }
 }
+
+/// A recipe that finishes at once, for tests about what happens around scans.
+pub struct Quick;
+
+impl skopio::engine::Recipe for Quick {
+    fn name(&self) -> &'static str {
+        "test.quick"
+    }
+    fn applies_to(&self, _: skopio::target::Kind) -> bool {
+        true
+    }
+    fn run(&self, _: Arc<skopio::engine::ScanInput>) -> skopio::engine::RecipeFuture {
+        Box::pin(async { Ok(skopio::engine::RecipeOutput::default()) })
+    }
+}
+
+/// A recipe that fails for usernames and does not apply to other kinds: alone, it makes
+/// username scans fail through the engine's fault while other scans complete.
+pub struct FailsForUsernames;
+
+impl skopio::engine::Recipe for FailsForUsernames {
+    fn name(&self) -> &'static str {
+        "test.fails"
+    }
+    fn applies_to(&self, kind: skopio::target::Kind) -> bool {
+        kind == skopio::target::Kind::Username
+    }
+    fn run(&self, _: Arc<skopio::engine::ScanInput>) -> skopio::engine::RecipeFuture {
+        Box::pin(async { Err("the test recipe always fails".to_string()) })
+    }
+}
+
+/// A recipe that waits until its gate opens, to keep scans in flight for as long as a
+/// test needs.
+pub struct Gated(pub Arc<std::sync::atomic::AtomicBool>);
+
+impl skopio::engine::Recipe for Gated {
+    fn name(&self) -> &'static str {
+        "test.gated"
+    }
+    fn applies_to(&self, _: skopio::target::Kind) -> bool {
+        true
+    }
+    fn run(&self, _: Arc<skopio::engine::ScanInput>) -> skopio::engine::RecipeFuture {
+        let open = Arc::clone(&self.0);
+        Box::pin(async move {
+            while !open.load(std::sync::atomic::Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Ok(skopio::engine::RecipeOutput::default())
+        })
+    }
+}
