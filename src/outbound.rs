@@ -211,7 +211,13 @@ fn roots(ca_file: &str) -> Result<RootCerts, OutboundError> {
 
 impl Outbound {
     pub fn new(config: &HttpConfig) -> Result<Outbound, OutboundError> {
-        let proxy = match config.proxy.as_str() {
+        // A SOCKS5 proxy is given host names to resolve itself (curl's `socks5h`), so an
+        // appliance that reaches the outside only through it needs no DNS of its own.
+        let proxy_url = match config.proxy.strip_prefix("socks5://") {
+            Some(rest) => format!("socks5h://{rest}"),
+            None => config.proxy.clone(),
+        };
+        let proxy = match proxy_url.as_str() {
             "" => None,
             url => Some(ureq::Proxy::new(url).map_err(|e| OutboundError::Proxy(e.to_string()))?),
         };
