@@ -58,6 +58,7 @@ impl Bench {
         let options = skopio::app::Options {
             clock: skopio::clock::system(),
             recipes: Some(vec![Arc::new(Instantly)]),
+            sites: None,
         };
         let running = runtime
             .block_on(skopio::app::start(config.clone(), options))

@@ -110,6 +110,7 @@ impl Recipe for UsernameSites {
                 progress.done.fetch_add(1, Ordering::Relaxed);
             });
             let flagged = Arc::new(book.flagged());
+            let slow = Arc::new(book.slow());
             let mut runs = tokio::task::JoinSet::new();
             for (idx, username) in usernames.iter().enumerate() {
                 let request = Request {
@@ -119,6 +120,7 @@ impl Recipe for UsernameSites {
                     identity: identity.clone(),
                     deadline,
                     flagged: Arc::clone(&flagged),
+                    slow: Arc::clone(&slow),
                     on_check: Some(Arc::clone(&on_check)),
                 };
                 let (outbound, sites) = (Arc::clone(&outbound), Arc::clone(&sites));

@@ -129,6 +129,19 @@ impl SiteBook {
             .unwrap_or_default()
     }
 
+    /// Sites whose recent checks timed out, with how many did.
+    pub fn slow(&self) -> HashMap<String, u32> {
+        let health = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        health
+            .iter()
+            .filter_map(|(site, recent)| {
+                let summary = Summary::of(recent);
+                let timeouts = summary.unknown.get(&super::detect::Unknown::Timeout)?;
+                Some((site.clone(), *timeouts))
+            })
+            .collect()
+    }
+
     /// The flagged sites now, with their record.
     pub fn flagged(&self) -> HashMap<String, Summary> {
         let health = self.health.lock().unwrap_or_else(|p| p.into_inner());

@@ -106,6 +106,9 @@ pub struct Request {
     pub deadline: Duration,
     /// Sites whose recent answers are mostly unknown, with their record.
     pub flagged: Arc<HashMap<String, Summary>>,
+    /// Sites that timed out lately, with how often: they are asked first, so that their
+    /// slow answers overlap the rest of the run instead of starting at its end.
+    pub slow: Arc<HashMap<String, u32>>,
     /// Called once for each site check that ends (progress).
     pub on_check: Option<Arc<dyn Fn() + Send + Sync>>,
 }
@@ -120,6 +123,7 @@ impl Request {
             identity: None,
             deadline,
             flagged: Arc::new(HashMap::new()),
+            slow: Arc::new(HashMap::new()),
             on_check: None,
         }
     }
@@ -128,7 +132,13 @@ impl Request {
 pub async fn scan(outbound: Arc<Outbound>, sites: Arc<Vec<Site>>, request: Request) -> SitesReport {
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for idx in 0..sites.len() {
+    // Tasks start in the order they are spawned, and the outbound layer hands out its
+    // permits first come, first served: the slowest sites go first.
+    let mut order: Vec<usize> = (0..sites.len()).collect();
+    order.sort_by_key(|&idx| {
+        std::cmp::Reverse(request.slow.get(&sites[idx].name).copied().unwrap_or(0))
+    });
+    for idx in order {
         let (outbound, sites) = (Arc::clone(&outbound), Arc::clone(&sites));
         let (username, identity) = (request.username.clone(), request.identity.clone());
         let on_check = request.on_check.clone();
