@@ -343,3 +343,96 @@ fn place(found: &mut [Placed], origin: Origin) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sites::contacts::ContactKind;
+
+    fn placed(site: &str, marker: bool, echo: bool, contacts: &[&str]) -> Placed {
+        Placed {
+            site: site.to_string(),
+            url: format!("https://{site}.test/u"),
+            category: "social".to_string(),
+            marker,
+            echo,
+            names_identity: false,
+            contacts: contacts
+                .iter()
+                .map(|c| PageContact {
+                    kind: ContactKind::Email,
+                    value: c.to_string(),
+                })
+                .collect(),
+            flagged: None,
+            corroborated_by: None,
+            verified: false,
+        }
+    }
+
+    fn groups(found: &[Placed]) -> Vec<(&str, bool)> {
+        found
+            .iter()
+            .map(|p| (p.site.as_str(), p.verified))
+            .collect()
+    }
+
+    #[test]
+    fn a_shared_contact_corroborates_an_account_step_by_step() {
+        // Derived usernames: nothing is verified on its own; the page naming the address
+        // is, and then whatever shares a contact with it, and so on.
+        let mut found = vec![
+            placed("echo", false, true, &["b@proton.me"]),
+            placed("marker", true, true, &["a@proton.me", "b@proton.me"]),
+            placed("named", true, false, &["a@proton.me"]),
+            placed("stranger", true, true, &["c@proton.me"]),
+        ];
+        found[2].names_identity = true;
+        place(&mut found, Origin::Derived);
+        assert_eq!(
+            groups(&found),
+            [
+                ("echo", true),
+                ("marker", true),
+                ("named", true),
+                ("stranger", false)
+            ]
+        );
+        assert_eq!(
+            found[0].corroborated_by,
+            Some(("marker".to_string(), "b@proton.me".to_string()))
+        );
+        let request = Request {
+            origin: Origin::Derived,
+            ..Request::target("jane", Duration::from_secs(1))
+        };
+        let profile = found.remove(0).into_profile(&request);
+        assert!(
+            profile
+                .evidence
+                .iter()
+                .any(|e| e.starts_with("corroborated"))
+        );
+        assert_eq!(profile.confidence, 0.6, "corroborated: no derived discount");
+        let stranger = found.pop().unwrap().into_profile(&request);
+        assert_eq!(
+            stranger.confidence, 0.57,
+            "0.95 × 0.6 for a derived username"
+        );
+    }
+
+    #[test]
+    fn a_flagged_site_or_a_missing_marker_is_never_verified() {
+        let mut found = vec![
+            placed("flagged", true, true, &[]),
+            placed("echo-only", false, true, &[]),
+            placed("target", true, false, &[]),
+        ];
+        found[0].flagged = Some(Summary::default());
+        place(&mut found, Origin::Target);
+        assert_eq!(
+            groups(&found),
+            [("flagged", false), ("echo-only", false), ("target", true)]
+        );
+    }
+}
