@@ -163,7 +163,17 @@ fn both_real_lists_import_into_the_store_and_read_back_whole() {
     assert_eq!(lists.len(), 2);
     for (source, parsed) in read_whole {
         let stored = lists.iter().find(|l| source == l.source.as_str()).unwrap();
-        assert_eq!(stored.sites, parsed, "{source} reads back as it was read");
+        // Every site reads back as it was read; entries asking what an earlier one asks
+        // are listed as skipped instead.
+        for site in &stored.sites {
+            assert!(parsed.contains(site), "{source}: {} changed", site.name);
+        }
+        let duplicates = stored
+            .skipped
+            .iter()
+            .filter(|(_, why)| why.starts_with("asks exactly") || why.starts_with("another"))
+            .count();
+        assert_eq!(stored.sites.len() + duplicates, parsed.len(), "{source}");
     }
     let request = Request::SitesList { sites: false };
     let listed = apply(&request, &store, Commit::Direct(&store), None, 0).unwrap();

@@ -337,6 +337,31 @@ fn imported_lists_join_the_scan_and_replace_their_own_source() {
         broken.to_string().contains("neither a WhatsMyName"),
         "{broken}"
     );
+    let twice = format!(
+        r#"{{"sites": [{{"name": "Twin", "uri_check": "http://twin.test/{{account}}",
+        "e_code": 200, "e_string": "x", "m_code": 404, "m_string": "", "known": ["a"],
+        "cat": "misc"}}, {{"name": "TWIN", "uri_check": "http://twin2.test/{{account}}",
+        "e_code": 200, "e_string": "x", "m_code": 404, "m_string": "", "known": ["a"],
+        "cat": "misc"}}, {{"name": "Clone", "uri_check": "http://twin.test/{{account}}",
+        "e_code": 200, "e_string": "x", "m_code": 404, "m_string": "", "known": ["a"],
+        "cat": "misc"}}, {{"name": "Local", "uri_check": "file:///etc/{{account}}",
+        "e_code": 200, "e_string": "x", "m_code": 404, "m_string": "", "known": ["a"],
+        "cat": "misc"}}]}}"#
+    );
+    let sherlock_like = skopio::admin::call_sites(
+        &server.config,
+        &SitesRequest::SitesImport {
+            path: write("twins.json", &twice),
+        },
+    )
+    .unwrap();
+    let skipped = sherlock_like["skipped"].to_string();
+    assert_eq!(sherlock_like["sites"], 1, "{sherlock_like}");
+    for why in ["named \\\"Twin\\\"", "asks exactly what", "not http"] {
+        assert!(skipped.contains(why), "{why} not in {skipped}");
+    }
+    let second = import(write("second.json", &extra_site("Second"))).unwrap();
+    assert_eq!(second["replaced"], true);
     let empty = import(write("empty.json", "{\"sites\": []}")).unwrap_err();
     assert!(empty.to_string().contains("no usable site"), "{empty}");
     let listed =
@@ -390,4 +415,20 @@ fn a_username_no_site_allows_is_never_sent() {
         .to_string();
     assert!(note.contains("illegal 1"), "{note}");
     assert!(note.contains("0 missing"), "nothing was asked: {note}");
+}
+
+#[test]
+fn a_handle_written_with_its_at_sign_is_checked_without_it() {
+    let sites = sites();
+    let server = start(0, sites.clone(), routes(&sites));
+    let key = server.key("acme", "pro", 5);
+    let body = format!(r#"{{"target":"@{USER}","kind":"username"}}"#);
+    let accepted = server.post("/api/v1/scan", Some(&key), &body);
+    assert_eq!(accepted.status, 202, "{:?}", accepted.body);
+    let done = server.wait_done(&key, accepted.body["scan_id"].as_str().unwrap());
+    let verified = done.body["result"]["profiles"]["verified"]
+        .as_array()
+        .unwrap();
+    assert_eq!(verified.len() + FAULTY.len(), sites.len());
+    assert!(verified.iter().all(|p| p["username"] == USER));
 }

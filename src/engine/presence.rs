@@ -90,7 +90,12 @@ impl Recipe for UsernameSites {
                     Origin::Derived,
                     Some(input.target.clone()),
                 ),
-                _ => (vec![input.target.clone()], Origin::Target, None),
+                // `@alice` is how people write the handle `alice`; sites know it without
+                // the sign (the username analysis reads it so too).
+                _ => {
+                    let handle = input.target.strip_prefix('@').unwrap_or(&input.target);
+                    (vec![handle.to_string()], Origin::Target, None)
+                }
             };
             if usernames.is_empty() {
                 let mut output = RecipeOutput::default();

@@ -3,8 +3,8 @@
 //!
 //! Which sites are checked: Skopio's own list (`data/sites/skopio.json`, built into the
 //! binary, so a fresh install works) plus every imported list. A site named in more than
-//! one list (`GitHub` is in all three) is checked once, from the first list that has it in
-//! this order: Skopio's own (written against the sites' APIs), WhatsMyName (positive
+//! one list (`GitHub` is in all three: the same name, or the same request under another
+//! name) is checked once, from the first list that has it in this order: Skopio's own (written against the sites' APIs), WhatsMyName (positive
 //! content markers), Sherlock (negative signs only). Sites whose definition says the check
 //! no longer works (`valid: false`) are left out.
 
@@ -44,17 +44,33 @@ pub fn active(default: &[Site], imported: &[SiteList]) -> Vec<Site> {
     };
     let mut lists: Vec<&SiteList> = imported.iter().collect();
     lists.sort_by_key(|l| rank(&l.source));
-    let mut seen = HashSet::new();
+    let mut names = HashSet::new();
+    let mut requests = HashSet::new();
     let mut out = Vec::new();
     let all = default
         .iter()
         .chain(lists.iter().flat_map(|l| l.sites.iter()));
     for site in all {
-        if site.valid && seen.insert(site.name.to_lowercase()) {
+        // Two entries asking the very same thing (`GitHub` here, `GitHub (User)` there)
+        // are one site: checked once, reported once.
+        if site.valid
+            && !names.contains(&site.name.to_lowercase())
+            && requests.insert(request_key(site))
+        {
+            names.insert(site.name.to_lowercase());
             out.push(site.clone());
         }
     }
     out
+}
+
+/// What a site's check asks: method, URL (host and all, in lower case) and body.
+pub fn request_key(site: &Site) -> (&'static str, String, String) {
+    (
+        site.method.as_str(),
+        site.check_url.to_lowercase(),
+        site.body.clone().unwrap_or_default(),
+    )
 }
 
 pub struct SiteBook {
@@ -193,8 +209,21 @@ mod tests {
             sites: vec![broken],
             ..sherlock.clone()
         };
+        let mut renamed = site.clone();
+        renamed.name = format!("{name} (User)");
+        let mut other = site.clone();
+        other.name = "Elsewhere".into();
+        other.check_url = "https://elsewhere.test/{account}".into();
+        let wmn = SiteList {
+            sites: vec![wmn.sites[0].clone(), renamed, other],
+            ..wmn
+        };
         let active = active(&default_sites(), &[sherlock, wmn]);
-        assert_eq!(active.len(), default_sites().len());
+        assert_eq!(
+            active.len(),
+            default_sites().len() + 1,
+            "the same name or the same request is one site; only Elsewhere is new"
+        );
         let chosen = active.iter().find(|s| s.name.eq_ignore_ascii_case(&name));
         assert_eq!(chosen.map(|s| s.source), Some(Source::Skopio));
     }

@@ -1,13 +1,13 @@
 //! Reading a site's answer: found, missing, or unknown with a reason. The rule, in order:
 //!
-//! 1. **Found** when the expected status and the expected content (the definition's
-//!    positive marker) both match. Evidence: `content_marker`, plus `username_echo` when
-//!    the page also names the username.
-//! 2. **Unknown, `rate_limited`** for 429 (and 503 with `Retry-After`).
-//! 3. **Unknown, `captcha` or `waf`** when the page is a challenge or block page
+//! 1. **Unknown, `rate_limited`** for 429 (and 503 with `Retry-After`).
+//! 2. **Unknown, `captcha` or `waf`** when the page is a challenge or block page
 //!    (Cloudflare, DDoS-Guard, Incapsula, Akamai, Sucuri, AWS WAF, Anubis, reCAPTCHA,
 //!    hCaptcha, Turnstile, DataDome, PerimeterX): such a page says nothing about the
-//!    account, whatever its status.
+//!    account, whatever its status, even when it happens to hold the site's marker.
+//! 3. **Found** when the expected status and the expected content (the definition's
+//!    positive marker) both match. Evidence: `content_marker`, plus `username_echo` when
+//!    the page also names the username.
 //! 4. **Missing** when the answer redirects to the error URL the definition names (even a
 //!    login page, if that is where the definition says missing accounts go). Otherwise a
 //!    3xx to a login page is **unknown, `redirect`**: a login wall says nothing about the
@@ -184,6 +184,14 @@ pub fn classify(site: &Site, username: &str, answer: &Answer) -> Verdict {
     let success = (200..300).contains(&status);
     let status_expected = site.exists.status.map_or(success, |s| s == status);
     let echo = !username.is_empty() && contains_ignore_case(answer.body, username);
+    if status == 429 || (status == 503 && answer.retry_after) {
+        return Verdict::Unknown(Unknown::RateLimited, format!("status {status}"));
+    }
+    // Before "found": a challenge page that happens to hold a short marker ("Joined",
+    // "about") must never become an account.
+    if let Some(reason) = protection_page(answer) {
+        return Verdict::Unknown(reason, format!("{} page, status {status}", reason.as_str()));
+    }
     if let Some(marker) = &site.exists.content {
         if status_expected && answer.body.contains(marker.as_str()) {
             let mut evidence = vec![Evidence::ContentMarker];
@@ -192,12 +200,6 @@ pub fn classify(site: &Site, username: &str, answer: &Answer) -> Verdict {
             }
             return Verdict::Found(evidence);
         }
-    }
-    if status == 429 || (status == 503 && answer.retry_after) {
-        return Verdict::Unknown(Unknown::RateLimited, format!("status {status}"));
-    }
-    if let Some(reason) = protection_page(answer) {
-        return Verdict::Unknown(reason, format!("{} page, status {status}", reason.as_str()));
     }
     let is_redirect = (300..400).contains(&status) && status != 304;
     if redirects_to_error_url(site, username, answer) {
@@ -379,6 +381,10 @@ mod tests {
             matches!(v, Verdict::Unknown(Unknown::Waf, _)),
             "a WAF 404 is not missing"
         );
+        // A challenge page holding the site's (short) marker by chance is still no account.
+        let challenge = "Please complete the captcha: <div class=g-recaptcha> profile-header";
+        let v = classify(&wmn(), "johndoe", &answer(200, challenge));
+        assert!(matches!(v, Verdict::Unknown(Unknown::Captcha, _)), "{v:?}");
     }
 
     #[test]

@@ -94,15 +94,16 @@ pub fn apply(
                     .collect::<Vec<Value>>(),
             });
             let source = list.source.clone();
-            let replaced = commit
+            let built = built_in.clone();
+            let (replaced, active_now) = commit
                 .write(move |tx| {
                     let replaced = tx.site_lists()?.iter().any(|l| l.source == list.source);
                     tx.put_site_list(&list)?;
-                    Ok(replaced)
+                    // Counted in the same transaction, so a concurrent import cannot skew it.
+                    Ok((replaced, active(&built, &tx.site_lists()?).len()))
                 })
                 .map_err(|e| e.to_string())?;
             refresh(store)?;
-            let active_now = active_count(store, &built_in)?;
             tracing::info!(source = %source, replaced, "site list imported");
             let mut summary = summary;
             summary["replaced"] = json!(replaced);
@@ -114,6 +115,13 @@ pub fn apply(
             let removed = commit
                 .write(move |tx| tx.delete_site_list(&source))
                 .map_err(|e| e.to_string())?;
+            if !removed && request_source(request) == "skopio" {
+                return Err(
+                    "the built-in list cannot be removed; import lists beside it, or \
+                            turn site checks off with engine.network = false"
+                        .to_string(),
+                );
+            }
             if !removed {
                 return Err(format!(
                     "no imported list has the source {:?}; `skopio sites list` shows them",
@@ -155,6 +163,27 @@ fn read_list(path: &str, now_ms: i64) -> Result<SiteList, String> {
     let source = parsed
         .source
         .ok_or("the list's format was not recognised")?;
+    let mut parsed = parsed;
+    let mut names = std::collections::HashMap::new();
+    let mut requests = std::collections::HashMap::new();
+    let mut kept = Vec::new();
+    for site in std::mem::take(&mut parsed.sites) {
+        if let Some(first) = names.get(&site.name.to_lowercase()) {
+            let reason = format!("another site of this list is named {first:?}");
+            parsed.skipped.push((site.name.clone(), reason));
+        } else if let Some(first) = requests.get(&super::book::request_key(&site)) {
+            let reason = format!("asks exactly what {first:?} asks");
+            parsed.skipped.push((site.name.clone(), reason));
+        } else if !is_web_url(&site.check_url) || !is_web_url(&site.profile_url) {
+            let reason = "its URLs are not http:// or https://".to_string();
+            parsed.skipped.push((site.name.clone(), reason));
+        } else {
+            names.insert(site.name.to_lowercase(), site.name.clone());
+            requests.insert(super::book::request_key(&site), site.name.clone());
+            kept.push(site);
+        }
+    }
+    parsed.sites = kept;
     if parsed.sites.is_empty() {
         return Err(format!(
             "{path} holds no usable site ({} entries skipped); nothing was changed",
@@ -168,6 +197,11 @@ fn read_list(path: &str, now_ms: i64) -> Result<SiteList, String> {
         sites: parsed.sites,
         skipped: parsed.skipped,
     })
+}
+
+fn is_web_url(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
 }
 
 fn active_count(store: &Store, built_in: &[Site]) -> Result<usize, String> {
