@@ -46,11 +46,8 @@ pub struct RecipeOutput {
     pub phone_profile: Option<PhoneProfile>,
     pub profiles: Profiles,
     pub contacts: Contacts,
-    /// Breaches holding the target (the breach index recipe).
+    /// Breaches holding the target (the breach index recipe), with their flags.
     pub breaches: Vec<Breach>,
-    /// Names of breaches listed but not weighed in the risk: flagged fabricated or a
-    /// spam list, so their data says little about the target's own accounts.
-    pub discounted_breaches: Vec<String>,
 }
 
 pub type RecipeFuture = Pin<Box<dyn Future<Output = Result<RecipeOutput, String>> + Send>>;
@@ -233,6 +230,12 @@ async fn run_one(
     }
 }
 
+/// The current month, as `risk::month_number` counts: breach ages are counted from it.
+pub fn this_month() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    i64::from(now.year()) * 12 + i64::from(u8::from(now.month())) - 1
+}
+
 fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier {
     let mut profiles = Profiles::default();
     let mut contacts = Contacts::default();
@@ -241,7 +244,6 @@ fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier 
     let mut entities = BTreeSet::new();
     let mut facts = Vec::new();
     let mut breaches: Vec<Breach> = Vec::new();
-    let mut discounted: Vec<String> = Vec::new();
     let mut recipe_runs = Vec::with_capacity(runs.len());
     for (run, output) in runs {
         for finding in output.findings {
@@ -258,7 +260,6 @@ fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier 
         contacts.emails.extend(output.contacts.emails);
         contacts.phones.extend(output.contacts.phones);
         breaches.extend(output.breaches);
-        discounted.extend(output.discounted_breaches);
         if phone_profile.is_none() {
             phone_profile = output.phone_profile;
         }
@@ -288,7 +289,7 @@ fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier 
         findings: findings.len() as u32,
     };
     let mut dossier = Dossier {
-        risk: risk::score(&findings, &profiles, &contacts, &breaches, &discounted),
+        risk: risk::score(&findings, &profiles, &contacts, &breaches, this_month()),
         counts,
         profiles,
         contacts,
