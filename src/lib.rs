@@ -13,7 +13,8 @@
 //! - `outbound`: every outbound HTTP request (the only module that touches ureq).
 //! - `sites`: site definitions (WhatsMyName and Sherlock formats) and how answers read.
 //! - `store`: the redb file (the only module that touches redb).
-//! - `config`, `clock`, `ids`: settings, time, identifiers.
+//! - `config`, `clock`, `ids`, `i18n`: settings, time, identifiers, English and Russian
+//!   wording (plurals, numbers, dates).
 
 pub mod accounts;
 pub mod admin;
@@ -28,6 +29,7 @@ pub mod config;
 pub mod dossier;
 pub mod email;
 pub mod engine;
+pub mod i18n;
 pub mod ids;
 pub mod logging;
 pub mod outbound;

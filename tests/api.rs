@@ -95,7 +95,14 @@ fn a_phone_scan_fills_the_phone_profile_and_a_russian_summary() {
     assert_eq!(phone["type"], "mobile");
     assert_eq!(phone["valid"], true);
     let summary = result["ai_summary"].as_str().unwrap();
-    assert!(summary.starts_with("Номер +44 7400 123456"), "{summary}");
+    assert!(
+        summary.starts_with("Низкий риск (0 из 100) для номера +44 7400 123456."),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("Номер действителен: тип «мобильный»"),
+        "{summary}"
+    );
 }
 
 #[test]
