@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use crate::auth::FailureBrake;
 use crate::clock::{self, SharedClock};
 use crate::config::Config;
+use crate::engine::llm::SummaryModel;
 use crate::engine::{Engine, EngineSettings, Recipe};
 use crate::scheduler::Scheduler;
 use crate::store::{Store, StoreError, Writer, WriterThread};
@@ -54,6 +55,8 @@ impl Default for Options {
 pub enum StartError {
     Store(StoreError),
     Breaches(crate::breaches::BreachError),
+    /// The summary endpoint's client could not be built (its proxy or CA file).
+    Summary(crate::outbound::OutboundError),
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
@@ -74,6 +77,7 @@ impl std::fmt::Display for StartError {
             ),
             StartError::Store(e) => write!(f, "{e}"),
             StartError::Breaches(e) => write!(f, "{e}"),
+            StartError::Summary(e) => write!(f, "the summary endpoint: {e}"),
             StartError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             StartError::Admin { path, source } => {
                 write!(
@@ -136,6 +140,8 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
         Some(recipes) => Engine::new(recipes, settings),
         None => Engine::with_breach_index(settings, breaches.clone()),
     };
+    let summary_model = SummaryModel::from_config(&config).map_err(StartError::Summary)?;
+    let engine = engine.with_summary_model(summary_model);
     let scheduler = Scheduler::new(
         Arc::new(engine),
         writer.clone(),

@@ -267,6 +267,10 @@ fn scan(config: Config, raw: &str, kind: Option<String>, lang: String, json: boo
             crate::engine::Engine::standard(settings)
         }
     };
+    let engine = match crate::engine::llm::SummaryModel::from_config(&config) {
+        Ok(model) => engine.with_summary_model(model),
+        Err(e) => return fail(&format!("the summary endpoint: {e}")),
+    };
     let input = crate::engine::ScanInput { target, kind, lang };
     let progress = crate::engine::Progress::default();
     let dossier = runtime.block_on(engine.run(input, &progress));

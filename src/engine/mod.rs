@@ -6,8 +6,10 @@
 //! is reported `skipped`, with the reason, when `engine.network` is off.
 //!
 //! Layout: `recipes` holds the recipes themselves, `risk` the scoring, `summary` the
-//! written summary.
+//! written summary's template and `llm` the summary written by a configured model, which
+//! replaces the template's when it answers well and in time.
 
+pub mod llm;
 pub mod recipes;
 pub mod risk;
 pub mod summary;
@@ -96,11 +98,22 @@ pub struct EngineSettings {
 pub struct Engine {
     recipes: Vec<Arc<dyn Recipe>>,
     settings: EngineSettings,
+    summary_model: Option<llm::SummaryModel>,
 }
 
 impl Engine {
     pub fn new(recipes: Vec<Arc<dyn Recipe>>, settings: EngineSettings) -> Engine {
-        Engine { recipes, settings }
+        Engine {
+            recipes,
+            settings,
+            summary_model: None,
+        }
+    }
+
+    /// The engine, with summaries written by `model` when it is set.
+    pub fn with_summary_model(mut self, model: Option<llm::SummaryModel>) -> Engine {
+        self.summary_model = model;
+        self
     }
 
     /// The engine with Skopio's built-in recipes.
@@ -159,7 +172,19 @@ impl Engine {
                 )
             })
         });
-        assemble(&input, runs.collect())
+        let mut dossier = assemble(&input, runs.collect());
+        if let Some(model) = &self.summary_model {
+            match model.write(input.kind, &dossier).await {
+                Ok((text, name)) => {
+                    dossier.ai_summary = text;
+                    dossier.summary_source = name;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the summary model failed; the template's is kept")
+                }
+            }
+        }
+        dossier
     }
 }
 
