@@ -10,6 +10,7 @@
 //! - `scans`, `scheduler`: a scan's life in the store; the queue and the workers.
 //! - `engine`: runs recipes and assembles the dossier; `dossier` is its wire shape.
 //! - `email`, `phone`, `username`, `target`: the offline analysers and target checks.
+//! - `report`: the PDF report and the person card (SVG, PNG), drawn from a dossier.
 //! - `outbound`: every outbound HTTP request (the only module that touches ureq).
 //! - `sites`: site definitions (WhatsMyName and Sherlock formats) and how answers read.
 //! - `store`: the redb file (the only module that touches redb).
@@ -34,6 +35,7 @@ pub mod ids;
 pub mod logging;
 pub mod outbound;
 pub mod phone;
+pub mod report;
 pub mod scans;
 pub mod scheduler;
 pub mod sites;

@@ -13,16 +13,36 @@ pub enum ApiError {
     InvalidKind(String),
     InvalidLang(String),
     InvalidJson(String),
-    PayloadTooLarge { max_bytes: usize },
+    PayloadTooLarge {
+        max_bytes: usize,
+    },
     RequestTimeout,
     Forbidden,
     ScanNotFound,
+    /// The scan has no artifacts yet (queued, running) or never will (failed).
+    ScanNotCompleted {
+        status: &'static str,
+    },
+    InvalidFormat(String),
     NotFound,
-    MethodNotAllowed { allow: &'static str },
-    InsufficientBalance { balance: i64 },
-    RateLimitInflight { limit: u32, retry_after: u64 },
-    RateLimitHour { limit: u32, retry_after: u64 },
-    RateLimitDay { limit: u32, retry_after: u64 },
+    MethodNotAllowed {
+        allow: &'static str,
+    },
+    InsufficientBalance {
+        balance: i64,
+    },
+    RateLimitInflight {
+        limit: u32,
+        retry_after: u64,
+    },
+    RateLimitHour {
+        limit: u32,
+        retry_after: u64,
+    },
+    RateLimitDay {
+        limit: u32,
+        retry_after: u64,
+    },
     EngineSubmitFailed,
     NotImplemented(&'static str),
     TierNotConfigured(String),
@@ -37,11 +57,13 @@ impl ApiError {
             | ApiError::InvalidTarget(_)
             | ApiError::InvalidKind(_)
             | ApiError::InvalidLang(_)
+            | ApiError::InvalidFormat(_)
             | ApiError::InvalidJson(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::ScanNotFound | ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::ScanNotCompleted { .. } => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::InsufficientBalance { .. } => StatusCode::PAYMENT_REQUIRED,
             ApiError::RateLimitInflight { .. }
@@ -67,6 +89,8 @@ impl ApiError {
             ApiError::RequestTimeout => "request_timeout",
             ApiError::Forbidden => "forbidden",
             ApiError::ScanNotFound => "scan_not_found",
+            ApiError::ScanNotCompleted { .. } => "scan_not_completed",
+            ApiError::InvalidFormat(_) => "invalid_format",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::InsufficientBalance { .. } => "insufficient_balance",
@@ -90,6 +114,7 @@ impl ApiError {
             | ApiError::InvalidTarget(m)
             | ApiError::InvalidKind(m)
             | ApiError::InvalidLang(m)
+            | ApiError::InvalidFormat(m)
             | ApiError::InvalidJson(m) => m.clone(),
             ApiError::PayloadTooLarge { max_bytes } => {
                 format!("The request body is larger than {max_bytes} bytes.")
@@ -97,6 +122,12 @@ impl ApiError {
             ApiError::RequestTimeout => "The request body did not arrive in time.".to_string(),
             ApiError::Forbidden => "This scan belongs to another customer.".to_string(),
             ApiError::ScanNotFound => "No scan has this id.".to_string(),
+            ApiError::ScanNotCompleted { status: "failed" } => {
+                "This scan failed, so it has no report or person card.".to_string()
+            }
+            ApiError::ScanNotCompleted { status } => format!(
+                "This scan is {status}; its report and person card exist once it is completed."
+            ),
             ApiError::NotFound => "No such endpoint.".to_string(),
             ApiError::MethodNotAllowed { allow } => {
                 format!("This endpoint accepts {allow} only.")
@@ -149,6 +180,9 @@ impl ApiError {
         }
         if let ApiError::InsufficientBalance { balance } = self {
             body.insert("balance".into(), json!(balance));
+        }
+        if let ApiError::ScanNotCompleted { status } = self {
+            body.insert("status".into(), json!(status));
         }
         if let ApiError::PayloadTooLarge { max_bytes } = self {
             body.insert("max_bytes".into(), json!(max_bytes));

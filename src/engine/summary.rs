@@ -360,7 +360,10 @@ fn exposure_lines(
 }
 
 fn email_lines(c: &Context, evidence: &mut Vec<(u32, String)>) {
-    let domain = fact(c.facts, "email.domain").unwrap_or("?");
+    // Without the domain recipe's facts there is nothing to say about the domain.
+    let Some(domain) = fact(c.facts, "email.domain") else {
+        return;
+    };
     let class = fact(c.facts, "email.domain_class");
     let line = match (class, c.lang) {
         (Some("disposable"), Lang::En) => {
