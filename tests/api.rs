@@ -63,7 +63,10 @@ fn a_submitted_email_scan_is_queued_then_completed_with_a_full_dossier() {
     }
     assert_eq!(
         result["artifacts"],
-        json!({"pdf": null, "person_card": null})
+        json!({
+            "pdf": format!("{BASE_URL}/api/v1/scan/{scan_id}/report.pdf"),
+            "person_card": format!("{BASE_URL}/api/v1/scan/{scan_id}/person-card"),
+        })
     );
     assert_eq!(result["breaches"], json!([]));
     assert_eq!(result["counts"]["cases"], 2);
