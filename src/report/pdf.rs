@@ -318,13 +318,10 @@ fn cover(flow: &mut Flow, subject: &Subject, dossier: &Dossier) {
     for (idx, (label, value)) in facts.iter().enumerate() {
         let y = top + 13.0 + idx as f32 * 15.5;
         flow.text_at(facts_x, y, SMALL, Style::Regular, MUTED, label);
-        let value = text::ellipsized(
-            Style::Regular,
-            BODY,
-            value,
-            PAGE_W - MARGIN_X - facts_x - 80.0,
-        );
-        flow.text_at(facts_x + 80.0, y, BODY, Style::Regular, INK, &value);
+        let room = PAGE_W - MARGIN_X - facts_x - 80.0;
+        let size = text::fitting_size(Style::Regular, BODY, 7.5, value, room);
+        let value = text::ellipsized(Style::Regular, size, value, room);
+        flow.text_at(facts_x + 80.0, y, size, Style::Regular, INK, &value);
     }
     flow.y = top + badge_h + 20.0;
     scale(flow, risk.score);
