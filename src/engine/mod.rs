@@ -314,7 +314,14 @@ fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier 
         findings: findings.len() as u32,
     };
     let mut dossier = Dossier {
-        risk: risk::score(&findings, &profiles, &contacts, &breaches, this_month()),
+        risk: risk::score(
+            &findings,
+            &profiles,
+            &contacts,
+            &breaches,
+            this_month(),
+            crate::i18n::Lang::parse(&input.lang),
+        ),
         counts,
         profiles,
         contacts,

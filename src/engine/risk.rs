@@ -36,9 +36,12 @@
 //! five years. Breaches flagged fabricated or spam lists are listed in the dossier but
 //! weigh nothing. Data classes are HIBP's names, matched without regard to case.
 //!
+//! Reasons are written in the scan's language (English or Russian).
+//!
 //! Bands: low below 40, medium from 40 (65 is medium), high from 70, critical from 90.
 
 use crate::dossier::{Breach, Contacts, Profiles, RecipeFinding, Risk, RiskFactor};
+use crate::i18n::{self, Lang};
 
 pub const MEDIUM_FROM: u32 = 40;
 pub const HIGH_FROM: u32 = 70;
@@ -146,12 +149,10 @@ fn has(findings: &[RecipeFinding], code: &str) -> Option<String> {
         .map(|f| f.detail.clone())
 }
 
-/// `A, B, C and 2 more`: names for a one-line reason, at most `shown` of them.
-fn some_names(names: &[&str], shown: usize) -> String {
-    match names.len() {
-        n if n <= shown => names.join(", "),
-        n => format!("{} and {} more", names[..shown].join(", "), n - shown),
-    }
+/// `A, B, C and 2 more` / `A, B, C и ещё 2`: names for a one-line reason.
+fn some_names(lang: Lang, names: &[&str], shown: usize) -> String {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    i18n::some(lang, &names, shown)
 }
 
 fn breach_label(breach: &Breach) -> String {
@@ -161,14 +162,32 @@ fn breach_label(breach: &Breach) -> String {
     }
 }
 
+/// `in 3 breaches` / `в 3 утечках`.
+fn in_breaches(lang: Lang, n: usize) -> String {
+    let n64 = n as u64;
+    match lang {
+        Lang::En => format!(
+            "in {}",
+            i18n::count(lang, n64, ("breach", "breaches"), ("", "", ""))
+        ),
+        Lang::Ru => match i18n::ru_singular(n64) {
+            true => format!("в {n} утечке"),
+            false => format!("в {n} утечках"),
+        },
+    }
+}
+
 /// Scores what a scan found. `as_of_month` (as `month_number` counts) is the month of the
-/// scan, from which breach ages are counted; the same inputs always give the same risk.
+/// scan, from which breach ages are counted; `lang` is the language of the reasons. The
+/// same inputs always give the same risk. In English, reasons about the address or number
+/// itself quote the analyser's finding; in Russian they are the model's own sentence.
 pub fn score(
     findings: &[RecipeFinding],
     profiles: &Profiles,
     contacts: &Contacts,
     breaches: &[Breach],
     as_of_month: i64,
+    lang: Lang,
 ) -> Risk {
     let mut factors = Vec::new();
     let mut add = |name: &str, weight: u32, detail: String| {
@@ -178,44 +197,79 @@ pub fn score(
             detail,
         });
     };
-    if let Some(detail) = has(findings, "email.disposable_domain") {
-        add("disposable_email", 45, detail);
-    }
-    if let Some(detail) = has(findings, "email.lookalike_domain") {
-        add("lookalike_domain", 30, detail);
-    }
-    if let Some(detail) = has(findings, "email.role_address") {
-        add("role_address", 10, detail);
-    }
-    if let Some(detail) = has(findings, "email.free_mail") {
-        add("free_mail", 5, detail);
-    }
-    let alias = has(findings, "email.plus_tag").or_else(|| has(findings, "email.disposable_alias"));
-    if let Some(detail) = alias {
-        add("sub_address", 5, detail);
+    // (finding, factor, weight, Russian reason)
+    const IDENTIFIER_RULES: [(&str, &str, u32, &str); 5] = [
+        (
+            "email.disposable_domain",
+            "disposable_email",
+            45,
+            "адрес на домене одноразовой почты",
+        ),
+        (
+            "email.lookalike_domain",
+            "lookalike_domain",
+            30,
+            "домен отличается от известного почтового домена одним символом",
+        ),
+        (
+            "email.role_address",
+            "role_address",
+            10,
+            "служебный адрес (info@, admin@), а не личный ящик",
+        ),
+        (
+            "email.free_mail",
+            "free_mail",
+            5,
+            "бесплатная почтовая служба: такой адрес может завести кто угодно",
+        ),
+        (
+            "email.plus_tag",
+            "sub_address",
+            5,
+            "псевдоним основного ящика: владелец раздаёт варианты адреса",
+        ),
+    ];
+    for (code, name, weight, ru) in IDENTIFIER_RULES {
+        let found = match code {
+            "email.plus_tag" => {
+                has(findings, code).or_else(|| has(findings, "email.disposable_alias"))
+            }
+            _ => has(findings, code),
+        };
+        if let Some(detail) = found {
+            add(name, weight, lang.pick(detail, ru.to_string()));
+        }
     }
     if let Some(detail) = has(findings, "phone.not_possible") {
-        add("invalid_phone", 40, detail);
+        let ru = "номер такой длины или формы невозможен".to_string();
+        add("invalid_phone", 40, lang.pick(detail, ru));
     } else if let Some(detail) = has(findings, "phone.invalid") {
-        add("invalid_phone", 35, detail);
+        let ru = "номер возможен, но не выделен ни одному абоненту".to_string();
+        add("invalid_phone", 35, lang.pick(detail, ru));
     }
-    const LINE_TYPES: [(&str, u32); 7] = [
-        ("phone.voip", 30),
-        ("phone.premium_rate", 25),
-        ("phone.personal_number", 20),
-        ("phone.pager", 15),
-        ("phone.shared_cost", 10),
-        ("phone.uan", 10),
-        ("phone.toll_free", 10),
+    // (finding, weight, line type as `summary::line_type_name` reads it)
+    const LINE_TYPES: [(&str, u32, &str); 7] = [
+        ("phone.voip", 30, "voip"),
+        ("phone.premium_rate", 25, "premium_rate"),
+        ("phone.personal_number", 20, "personal_number"),
+        ("phone.pager", 15, "pager"),
+        ("phone.shared_cost", 10, "shared_cost"),
+        ("phone.uan", 10, "uan"),
+        ("phone.toll_free", 10, "toll_free"),
     ];
-    if let Some((detail, weight)) = LINE_TYPES
+    if let Some((detail, weight, line_type)) = LINE_TYPES
         .iter()
-        .find_map(|(code, w)| has(findings, code).map(|d| (d, *w)))
+        .find_map(|(code, w, t)| has(findings, code).map(|d| (d, *w, *t)))
     {
-        add("risky_line_type", weight, detail);
+        let ru = format!(
+            "линия {}: ею часто пользуются для разовых и мошеннических звонков",
+            super::summary::line_type_name(line_type, Lang::Ru)
+        );
+        add("risky_line_type", weight, lang.pick(detail, ru));
     }
-    breach_factors(breaches, as_of_month, &mut add);
-    account_factors(profiles, contacts, &mut add);
+    breach_factors(breaches, as_of_month, lang, &mut add);
+    account_factors(profiles, contacts, lang, &mut add);
     // Heaviest first, so a reader (and the summary) meets what matters most; the sort is
     // stable, so equal weights keep the table's order.
     factors.sort_by(|a, b| b.weight.cmp(&a.weight));
@@ -227,7 +281,12 @@ pub fn score(
     }
 }
 
-fn breach_factors(breaches: &[Breach], as_of_month: i64, add: &mut impl FnMut(&str, u32, String)) {
+fn breach_factors(
+    breaches: &[Breach],
+    as_of_month: i64,
+    lang: Lang,
+    add: &mut impl FnMut(&str, u32, String),
+) {
     let mut credible: Vec<(&Breach, Age)> = breaches
         .iter()
         .filter(|b| b.credible())
@@ -241,14 +300,14 @@ fn breach_factors(breaches: &[Breach], as_of_month: i64, add: &mut impl FnMut(&s
     let breadth: u32 = credible.iter().map(|(_, age)| age.pick([15, 10, 6])).sum();
     let n_recent = credible.iter().filter(|(_, a)| *a == Age::Recent).count();
     let names: Vec<&str> = credible.iter().map(|(b, _)| b.title.as_str()).collect();
-    let plural = if credible.len() == 1 { "" } else { "es" };
+    let listed = some_names(lang, &names, 4);
+    let place = in_breaches(lang, credible.len());
     add(
         "breaches",
         breadth.min(30),
-        format!(
-            "in {} breach{plural} ({n_recent} in the last two years): {}",
-            credible.len(),
-            some_names(&names, 4)
+        lang.pick(
+            format!("{place} ({n_recent} in the last two years): {listed}"),
+            format!("{place} (за последние два года — {n_recent}): {listed}"),
         ),
     );
     let exposed = |exposure: Exposure| -> Vec<(&Breach, Age)> {
@@ -261,37 +320,40 @@ fn breach_factors(breaches: &[Breach], as_of_month: i64, add: &mut impl FnMut(&s
     let credentials = exposed(Exposure::Credentials);
     if let Some((newest, age)) = credentials.first() {
         let reuse = if credentials.len() >= 2 { 7 } else { 0 };
+        let (place, newest) = (in_breaches(lang, credentials.len()), breach_label(newest));
         add(
             "credentials_exposed",
             age.pick([25, 18, 15]) + reuse,
-            format!(
-                "passwords or other credentials exposed in {} breach{}, the newest {}",
-                credentials.len(),
-                if credentials.len() == 1 { "" } else { "es" },
-                breach_label(newest)
+            lang.pick(
+                format!("passwords or other credentials exposed {place}, the newest {newest}"),
+                format!("пароли или другие учётные данные раскрыты {place}, последняя — {newest}"),
             ),
         );
     }
     let money = exposed(Exposure::FinancialOrId);
     if let Some((newest, age)) = money.first() {
+        let newest = breach_label(newest);
         add(
             "financial_or_id_exposed",
             age.pick([25, 18, 12]),
-            format!(
-                "payment, bank or identity-document data exposed, the newest in {}",
-                breach_label(newest)
+            lang.pick(
+                format!("payment, bank or identity-document data exposed, the newest in {newest}"),
+                format!(
+                    "раскрыты платёжные, банковские данные или документы, последняя — {newest}"
+                ),
             ),
         );
     }
     let personal = exposed(Exposure::PersonalDetails);
     if !personal.is_empty() {
         let names: Vec<&str> = personal.iter().map(|(b, _)| b.title.as_str()).collect();
+        let names = some_names(lang, &names, 3);
         add(
             "personal_details_exposed",
             5,
-            format!(
-                "home address, birth date or phone number exposed in: {}",
-                some_names(&names, 3)
+            lang.pick(
+                format!("home address, birth date or phone number exposed in: {names}"),
+                format!("раскрыты домашний адрес, дата рождения или телефон: {names}"),
             ),
         );
     }
@@ -304,23 +366,33 @@ fn breach_factors(breaches: &[Breach], as_of_month: i64, add: &mut impl FnMut(&s
     };
     let malware = by_flag("malware");
     if !malware.is_empty() {
+        let names = some_names(lang, &malware, 3);
         add(
             "stolen_by_malware",
             25,
-            format!(
-                "credentials taken by malware from the owner's own device: {}",
-                some_names(&malware, 3)
+            lang.pick(
+                format!("credentials taken by malware from the owner's own device: {names}"),
+                format!(
+                    "учётные данные похищены вредоносной программой с устройства владельца: {names}"
+                ),
             ),
         );
     }
     let sensitive = by_flag("sensitive");
     if !sensitive.is_empty() {
+        let names = some_names(lang, &sensitive, 3);
         add(
             "sensitive_breach",
             15,
-            format!(
-                "in a breach flagged sensitive, where being listed can itself harm the owner: {}",
-                some_names(&sensitive, 3)
+            lang.pick(
+                format!(
+                    "in a breach flagged sensitive, where being listed can itself harm the \
+                     owner: {names}"
+                ),
+                format!(
+                    "в утечке, отмеченной как чувствительная: само присутствие в ней может \
+                     навредить владельцу: {names}"
+                ),
             ),
         );
     }
@@ -329,6 +401,7 @@ fn breach_factors(breaches: &[Breach], as_of_month: i64, add: &mut impl FnMut(&s
 fn account_factors(
     profiles: &Profiles,
     contacts: &Contacts,
+    lang: Lang,
     add: &mut impl FnMut(&str, u32, String),
 ) {
     let (n_verified, n_weak) = (profiles.verified.len(), profiles.weak.len());
@@ -336,12 +409,17 @@ fn account_factors(
         let sites: Vec<&str> = profiles.verified.iter().map(|p| p.site.as_str()).collect();
         let listed = match sites.is_empty() {
             true => String::new(),
-            false => format!(" ({})", some_names(&sites, 4)),
+            false => format!(" ({})", some_names(lang, &sites, 4)),
         };
         add(
             "accounts",
             (4 * n_verified + n_weak).min(20) as u32,
-            format!("{n_verified} verified accounts{listed} and {n_weak} weak ones found"),
+            lang.pick(
+                format!("{n_verified} verified accounts{listed} and {n_weak} weak ones found"),
+                format!(
+                    "подтверждённых аккаунтов: {n_verified}{listed}, слабых совпадений: {n_weak}"
+                ),
+            ),
         );
     }
     let sensitive: Vec<&str> = profiles
@@ -351,12 +429,13 @@ fn account_factors(
         .map(|p| p.site.as_str())
         .collect();
     if !sensitive.is_empty() {
+        let names = some_names(lang, &sensitive, 3);
         add(
             "sensitive_accounts",
             10,
-            format!(
-                "verified accounts on adult or dating sites: {}",
-                some_names(&sensitive, 3)
+            lang.pick(
+                format!("verified accounts on adult or dating sites: {names}"),
+                format!("подтверждённые аккаунты на сайтах знакомств или для взрослых: {names}"),
             ),
         );
     }
@@ -366,7 +445,10 @@ fn account_factors(
         add(
             "exposed_contacts",
             (5 * n_contacts).min(15) as u32,
-            format!("{n_contacts} contact{plural} published on profiles"),
+            lang.pick(
+                format!("{n_contacts} contact{plural} published on profiles"),
+                format!("контактов, опубликованных в профилях: {n_contacts}"),
+            ),
         );
     }
 }

@@ -51,17 +51,32 @@ impl Svg {
         };
         let _ = writeln!(
             self.0,
-            r#"<text x="{x:.1}" y="{y:.1}" font-size="{size}" font-weight="{weight}" fill="{}">{}</text>"#,
-            colour.hex(),
-            escaped(text)
+            concat!(
+                r#"<text x="{x:.1}" y="{y:.1}" font-size="{size}" font-weight="{weight}" "#,
+                r#"fill="{fill}">{text}</text>"#
+            ),
+            x = x,
+            y = y,
+            size = size,
+            weight = weight,
+            fill = colour.hex(),
+            text = escaped(text)
         );
     }
 
     fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, radius: f32, colour: Rgb) {
         let _ = writeln!(
             self.0,
-            r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="{radius}" fill="{}"/>"#,
-            colour.hex()
+            concat!(
+                r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="{radius}" "#,
+                r#"fill="{fill}"/>"#
+            ),
+            x = x,
+            y = y,
+            w = w,
+            h = h,
+            radius = radius,
+            fill = colour.hex()
         );
     }
 }
@@ -133,8 +148,13 @@ pub fn svg(subject: &Subject, dossier: &Dossier) -> String {
     let mut svg = Svg(String::new());
     let _ = writeln!(
         svg.0,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="{}, Verdana, sans-serif">"#,
-        text::FAMILY
+        concat!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" "#,
+            r#"viewBox="0 0 {WIDTH} {HEIGHT}" font-family="{family}, Verdana, sans-serif">"#
+        ),
+        WIDTH = WIDTH,
+        HEIGHT = HEIGHT,
+        family = text::FAMILY
     );
     svg.rect(0.0, 0.0, w, h, 0.0, WHITE);
     svg.rect(0.0, 0.0, w, 14.0, 0.0, NAVY);

@@ -52,6 +52,10 @@ struct Case {
 
 impl Case {
     fn score(&self) -> Risk {
+        self.score_in(Lang::En)
+    }
+
+    fn score_in(&self, lang: Lang) -> Risk {
         let findings: Vec<RecipeFinding> = self.findings.iter().map(|c| finding(c)).collect();
         let profiles = Profiles {
             verified: self.verified.clone(),
@@ -66,7 +70,7 @@ impl Case {
                 .collect(),
             phones: Vec::new(),
         };
-        score(&findings, &profiles, &contacts, &self.breaches, AS_OF)
+        score(&findings, &profiles, &contacts, &self.breaches, AS_OF, lang)
     }
 }
 
@@ -375,6 +379,32 @@ fn the_credentials_reason_names_the_newest_breach() {
     assert_eq!(
         credentials.detail,
         "passwords or other credentials exposed in 3 breaches, the newest Adobe (2013-10)"
+    );
+}
+
+#[test]
+fn reasons_follow_the_scans_language_and_the_score_does_not() {
+    for (what, case, score, band, factors) in table() {
+        let risk = case.score_in(Lang::Ru);
+        let names: Vec<&str> = risk.factors.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            (risk.score, risk.band.as_str(), names),
+            (score, band, factors),
+            "{what}"
+        );
+    }
+    let risk = Case {
+        breaches: old_password_breaches(),
+        ..Case::default()
+    }
+    .score_in(Lang::Ru);
+    let details: Vec<&str> = risk.factors.iter().map(|f| f.detail.as_str()).collect();
+    assert_eq!(
+        details,
+        [
+            "пароли или другие учётные данные раскрыты в 3 утечках, последняя — Adobe (2013-10)",
+            "в 3 утечках (за последние два года — 0): Adobe, Dropbox и LinkedIn",
+        ]
     );
 }
 

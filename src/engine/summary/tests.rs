@@ -103,6 +103,7 @@ impl Scan {
                 &self.contacts,
                 &self.breaches,
                 AS_OF,
+                Lang::parse(lang),
             ),
             counts: Counts {
                 cases: 0,
