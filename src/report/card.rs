@@ -1,6 +1,7 @@
 //! The person card: one 1200×630 picture (the size link previews use) that says at a
-//! glance who the target is as best known, how risky, where they verifiably have
-//! accounts, and how many contacts and breaches the dossier holds. Type is large enough
+//! glance who the target is as best known, how risky and why (the heaviest risk factors),
+//! where they verifiably have accounts, and how many contacts and breaches the dossier
+//! holds. Type is large enough
 //! to read at a thumbnail's size (a 300-pixel-wide preview still shows the target and the
 //! band). It is SVG, and PNG drawn from the same SVG by resvg with the embedded
 //! typeface, so the PNG looks the same on a host without fonts.
@@ -19,8 +20,10 @@ use crate::target::Kind;
 pub const WIDTH: u32 = 1200;
 pub const HEIGHT: u32 = 630;
 const MARGIN: f32 = 56.0;
-/// Verified profiles named on the card; the rest are counted.
+/// Verified profiles (and risk factors) named on the card; the rest are counted.
 const TOP_PROFILES: usize = 3;
+/// Width of the profiles' column; the risk factors' column takes the rest.
+const COLUMN_W: f32 = 500.0;
 
 /// XML text with the five special characters escaped.
 fn escaped(text: &str) -> String {
@@ -224,14 +227,14 @@ pub fn svg(subject: &Subject, dossier: &Dossier) -> String {
     }
     for (idx, profile) in verified.iter().take(TOP_PROFILES).enumerate() {
         let y = 316.0 + idx as f32 * 46.0;
-        let site = text::ellipsized(Style::Bold, 32.0, &profile.site, 330.0);
+        let site = text::ellipsized(Style::Bold, 32.0, &profile.site, COLUMN_W / 2.0);
         svg.text(MARGIN, y, 32.0, Style::Bold, INK, &site);
         let site_w = text::width(Style::Bold, 32.0, &site);
         let user = text::ellipsized(
             Style::Regular,
             28.0,
             &profile.username,
-            w - 2.0 * MARGIN - site_w - 20.0,
+            COLUMN_W - site_w - 16.0,
         );
         svg.text(
             MARGIN + site_w + 16.0,
@@ -253,6 +256,25 @@ pub fn svg(subject: &Subject, dossier: &Dossier) -> String {
             MUTED,
             &line,
         );
+    }
+
+    // Why the score is what it is: the heaviest factors.
+    let factors_x = MARGIN + COLUMN_W + 48.0;
+    let heading = lang.pick("RISK FACTORS", "ФАКТОРЫ РИСКА");
+    svg.text(factors_x, 268.0, 22.0, Style::Bold, MUTED, heading);
+    if risk.factors.is_empty() {
+        let none = lang.pick("None found", "Не найдено");
+        svg.text(factors_x, 316.0, 28.0, Style::Regular, MUTED, none);
+    }
+    for (idx, factor) in risk.factors.iter().take(TOP_PROFILES).enumerate() {
+        let y = 316.0 + idx as f32 * 46.0;
+        let weight = format!("+{}", factor.weight);
+        svg.text(factors_x, y, 28.0, Style::Bold, NAVY, &weight);
+        let label = super::factor_label(lang, &factor.name);
+        let room = w - MARGIN - factors_x - 80.0;
+        let size = text::fitting_size(Style::Regular, 28.0, 20.0, &label, room);
+        let label = text::ellipsized(Style::Regular, size, &label, room);
+        svg.text(factors_x + 80.0, y, size, Style::Regular, INK, &label);
     }
 
     // The counts.

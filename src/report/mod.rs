@@ -104,3 +104,30 @@ pub fn summary_source(lang: Lang, dossier: &Dossier) -> String {
         ),
     }
 }
+
+/// A factor's name as a reader says it.
+pub fn factor_label(lang: Lang, name: &str) -> String {
+    let (en, ru) = match name {
+        "disposable_email" => ("Disposable address", "Одноразовый адрес"),
+        "lookalike_domain" => ("Lookalike domain", "Домен-двойник"),
+        "role_address" => ("Role address", "Служебный адрес"),
+        "free_mail" => ("Free-mail provider", "Бесплатная почта"),
+        "sub_address" => ("Alias of a mailbox", "Псевдоним ящика"),
+        "invalid_phone" => ("Invalid number", "Недействительный номер"),
+        "risky_line_type" => ("Risky line type", "Рискованный тип линии"),
+        "breaches" => ("Data breaches", "Утечки данных"),
+        "credentials_exposed" => ("Credentials exposed", "Раскрыты учётные данные"),
+        "financial_or_id_exposed" => (
+            "Payment or ID data exposed",
+            "Раскрыты платёжные данные или документы",
+        ),
+        "personal_details_exposed" => ("Personal details exposed", "Раскрыты личные данные"),
+        "stolen_by_malware" => ("Stolen by malware", "Похищено вредоносной программой"),
+        "sensitive_breach" => ("Sensitive breach", "Чувствительная утечка"),
+        "accounts" => ("Accounts found", "Найденные аккаунты"),
+        "sensitive_accounts" => ("Adult or dating accounts", "Аккаунты на сайтах знакомств"),
+        "exposed_contacts" => ("Published contacts", "Опубликованные контакты"),
+        other => (other, other),
+    };
+    lang.pick(en, ru).to_string()
+}

@@ -8,9 +8,8 @@
 //! before footers are written; krilla then draws them, embedding the font subset the
 //! report uses. Nothing depends on the clock: the same scan gives the same bytes.
 //!
-//! Known shortcoming: text is shaped one line at a time in one direction, so a line that
-//! mixes right-to-left script (Arabic, Hebrew) with Latin is not reordered; a bidi pass
-//! (unicode-bidi) before drawing each line would fix it.
+//! A line mixing right-to-left script (Arabic, Hebrew) with Latin is split into runs in
+//! visual order (the Unicode bidirectional algorithm), each shaped in its own direction.
 
 use krilla::Document;
 use krilla::action::LinkAction;
@@ -395,33 +394,6 @@ fn scale(flow: &mut Flow, score: u32) {
     flow.y = top + 36.0;
 }
 
-/// A factor's name as a reader says it.
-fn factor_label(lang: Lang, name: &str) -> String {
-    let (en, ru) = match name {
-        "disposable_email" => ("Disposable address", "Одноразовый адрес"),
-        "lookalike_domain" => ("Lookalike domain", "Домен-двойник"),
-        "role_address" => ("Role address", "Служебный адрес"),
-        "free_mail" => ("Free-mail provider", "Бесплатная почта"),
-        "sub_address" => ("Alias of a mailbox", "Псевдоним ящика"),
-        "invalid_phone" => ("Invalid number", "Недействительный номер"),
-        "risky_line_type" => ("Risky line type", "Рискованный тип линии"),
-        "breaches" => ("Data breaches", "Утечки данных"),
-        "credentials_exposed" => ("Credentials exposed", "Раскрыты учётные данные"),
-        "financial_or_id_exposed" => (
-            "Payment or ID data exposed",
-            "Раскрыты платёжные данные или документы",
-        ),
-        "personal_details_exposed" => ("Personal details exposed", "Раскрыты личные данные"),
-        "stolen_by_malware" => ("Stolen by malware", "Похищено вредоносной программой"),
-        "sensitive_breach" => ("Sensitive breach", "Чувствительная утечка"),
-        "accounts" => ("Accounts found", "Найденные аккаунты"),
-        "sensitive_accounts" => ("Adult or dating accounts", "Аккаунты на сайтах знакомств"),
-        "exposed_contacts" => ("Published contacts", "Опубликованные контакты"),
-        other => (other, other),
-    };
-    lang.pick(en, ru).to_string()
-}
-
 fn risk_factors(flow: &mut Flow, dossier: &Dossier) {
     let lang = flow.lang;
     flow.heading(flow.t("Risk factors", "Факторы риска"));
@@ -468,7 +440,7 @@ fn risk_factors(flow: &mut Flow, dossier: &Dossier) {
         let names = text::wrap(
             Style::Bold,
             BODY,
-            &factor_label(lang, &factor.name),
+            &super::factor_label(lang, &factor.name),
             name_w - 10.0,
         );
         let reasons = text::wrap(Style::Regular, BODY, &factor.detail, reason_w);
@@ -803,6 +775,27 @@ fn footers(flow: &mut Flow, subject: &Subject) {
     }
 }
 
+/// `line` as runs in the order they appear on the page, each with its direction; a line
+/// with no right-to-left character is one left-to-right run.
+fn visual_runs(line: &str) -> Vec<(&str, TextDirection)> {
+    let bidi = unicode_bidi::BidiInfo::new(line, None);
+    if !bidi.has_rtl() {
+        return vec![(line, TextDirection::LeftToRight)];
+    }
+    let mut runs = Vec::new();
+    for paragraph in &bidi.paragraphs {
+        let (levels, ranges) = bidi.visual_runs(paragraph, paragraph.range.clone());
+        for range in ranges {
+            let direction = match levels[range.start].is_rtl() {
+                true => TextDirection::RightToLeft,
+                false => TextDirection::LeftToRight,
+            };
+            runs.push((&line[range], direction));
+        }
+    }
+    runs
+}
+
 fn fill(colour: Rgb) -> Fill {
     Fill {
         paint: rgb::Color::new(colour.0, colour.1, colour.2).into(),
@@ -855,14 +848,18 @@ fn draw(flow: Flow, subject: &Subject, dossier: &Dossier) -> Result<Vec<u8>, Rep
                         Style::Bold => bold.clone(),
                     };
                     surface.set_fill(Some(fill(*colour)));
-                    surface.draw_text(
-                        Point::from_xy(*x, *y),
-                        font,
-                        *size,
-                        text,
-                        false,
-                        TextDirection::Auto,
-                    );
+                    let mut run_x = *x;
+                    for (run, direction) in visual_runs(text) {
+                        surface.draw_text(
+                            Point::from_xy(run_x, *y),
+                            font.clone(),
+                            *size,
+                            run,
+                            false,
+                            direction,
+                        );
+                        run_x += text::width(*style, *size, run);
+                    }
                 }
                 Op::Rect { x, y, w, h, colour } => {
                     let mut path = PathBuilder::new();

@@ -2,6 +2,10 @@
 //! text measured with it: widths as the shaper lays the glyphs out, lines wrapped to a
 //! width, text shortened with an ellipsis. The PDF and the card measure with the same
 //! font they draw with, so what fits here fits on the page.
+//!
+//! Known shortcoming: DejaVu Sans has no CJK ideographs or kana, so Chinese or Japanese
+//! text shows as empty boxes (and is lost from the PDF's extractable text); embedding a
+//! CJK font (Noto Sans CJK, about 16 MB) as a fallback would fix it at the binary's size.
 
 use std::sync::OnceLock;
 

@@ -117,3 +117,58 @@ fn a_long_dossier_flows_onto_numbered_pages() {
         .collect();
     assert_eq!(titles.len(), 150, "every breach is drawn once");
 }
+
+#[test]
+fn right_to_left_runs_are_put_in_visual_order() {
+    let runs = visual_runs("maryam@مثال.com");
+    let texts: Vec<&str> = runs.iter().map(|(text, _)| *text).collect();
+    assert_eq!(texts, ["maryam@", "مثال", ".com"]);
+    assert!(matches!(runs[1].1, TextDirection::RightToLeft));
+    assert!(matches!(runs[0].1, TextDirection::LeftToRight));
+    assert_eq!(visual_runs("ivan@пример.рф").len(), 1);
+}
+
+#[test]
+fn a_phone_dossier_has_its_phone_profile_section() {
+    let mut dossier = dossier("en", 0);
+    dossier.phone_profile = Some(PhoneProfile {
+        e164: "+447400123456".to_string(),
+        international: "+44 7400 123456".to_string(),
+        national: "07400 123456".to_string(),
+        country_code: 44,
+        region: Some("GB".to_string()),
+        country: Some("United Kingdom".to_string()),
+        line_type: "mobile".to_string(),
+        valid: true,
+        possible: true,
+        carrier: Some("EE".to_string()),
+        location: None,
+        timezones: vec!["Europe/London".to_string()],
+    });
+    let mut flow = Flow::new(Lang::En);
+    if let Some(phone) = &dossier.phone_profile {
+        phone_profile(&mut flow, phone);
+    }
+    let texts: Vec<&str> = flow
+        .pages
+        .iter()
+        .flatten()
+        .filter_map(|op| match op {
+            Op::Text { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    for expected in [
+        "Phone profile",
+        "+447400123456",
+        "mobile",
+        "EE",
+        "Europe/London",
+    ] {
+        assert!(
+            texts.contains(&expected),
+            "{expected} missing from {texts:?}"
+        );
+    }
+    assert!(render(&subject(), &dossier).is_ok());
+}
