@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use crate::auth::FailureBrake;
 use crate::clock::{self, SharedClock};
 use crate::config::Config;
+use crate::engine::llm::SummaryModel;
 use crate::engine::presence::UsernameSites;
 use crate::engine::{Engine, EngineSettings, Recipe};
 use crate::outbound::{Outbound, OutboundError};
@@ -69,6 +70,8 @@ pub enum StartError {
     Store(StoreError),
     Outbound(OutboundError),
     Breaches(crate::breaches::BreachError),
+    /// The summary endpoint's client could not be built (its proxy or CA file).
+    Summary(crate::outbound::OutboundError),
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
@@ -92,6 +95,7 @@ impl std::fmt::Display for StartError {
             StartError::Outbound(e) => write!(f, "{e}"),
             StartError::Breaches(e) => write!(f, "{e}"),
             StartError::Webhooks(e) => write!(f, "cannot start webhook deliveries: {e}"),
+            StartError::Summary(e) => write!(f, "the summary endpoint: {e}"),
             StartError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             StartError::Admin { path, source } => {
                 write!(
@@ -155,6 +159,8 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
     };
     // The phone tables are unpacked once; do it now rather than in the first scan.
     tokio::task::spawn_blocking(crate::phone::preload);
+    // Before the writer starts, so a refused setting leaves no thread behind.
+    let summary_model = SummaryModel::from_config(&config).map_err(StartError::Summary)?;
     let (writer, writer_thread) = Writer::spawn_with_handle(store.clone());
     let settings = EngineSettings::of(&config);
     let engine = match options.recipes {
@@ -170,11 +176,13 @@ pub async fn start(config: Config, options: Options) -> Result<Running, StartErr
         }
     };
     let (webhooks, incoming) = crate::webhooks::Queue::new();
+    let engine = engine.with_summary_model(summary_model);
     let scheduler = Scheduler::new(
         Arc::new(engine),
         writer.clone(),
         Arc::clone(&options.clock),
         webhooks.clone(),
+        config.base_url(),
         config.engine.workers,
         config.engine.queue_capacity,
     );

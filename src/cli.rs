@@ -334,6 +334,10 @@ fn scan(config: Config, raw: &str, kind: Option<String>, lang: String, json: boo
         }
     };
     let engine = crate::engine::Engine::full(settings, index, Some(presence));
+    let engine = match crate::engine::llm::SummaryModel::from_config(&config) {
+        Ok(model) => engine.with_summary_model(model),
+        Err(e) => return fail(&format!("the summary endpoint: {e}")),
+    };
     let input = crate::engine::ScanInput::new(target, kind, lang);
     let dossier = runtime.block_on(engine.run(input));
     if json {

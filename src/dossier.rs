@@ -125,13 +125,43 @@ pub struct Breach {
     pub accounts: u64,
     pub classes: Vec<String>,
     pub verified: bool,
+    /// What the breach catalogue says of it beyond its data classes: `sensitive` (being
+    /// in it can itself harm the owner), `malware` (stealer logs: taken from the owners'
+    /// own devices), `fabricated`, `spam_list`, `retired`. Empty in dossiers stored before
+    /// the field existed.
+    #[serde(default)]
+    pub flags: Vec<String>,
 }
 
-/// Absolute URLs of the report and the person card; null until they exist.
+impl Breach {
+    pub fn has_flag(&self, flag: &str) -> bool {
+        self.flags.iter().any(|f| f == flag)
+    }
+
+    /// Whether its data says something about the target's own accounts: a breach
+    /// flagged fabricated or a spam list is listed but weighs nothing in the risk.
+    pub fn credible(&self) -> bool {
+        !self.has_flag("fabricated") && !self.has_flag("spam_list")
+    }
+}
+
+/// Absolute URLs of the report and the person card. Null in the stored dossier (and from
+/// `skopio scan`, which has no server to serve them); the API fills them when it shows
+/// a completed scan, from the configured public base URL.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Artifacts {
     pub pdf: Option<String>,
     pub person_card: Option<String>,
+}
+
+impl Artifacts {
+    /// The URLs the API serves a completed scan's artifacts at.
+    pub fn for_scan(base_url: &str, scan_id: &str) -> Artifacts {
+        Artifacts {
+            pdf: Some(format!("{base_url}/api/v1/scan/{scan_id}/report.pdf")),
+            person_card: Some(format!("{base_url}/api/v1/scan/{scan_id}/person-card")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

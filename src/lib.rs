@@ -11,11 +11,13 @@
 //! - `engine`: runs recipes and assembles the dossier; `dossier` is its wire shape.
 //! - `email`, `phone`, `username`, `target`: the offline analysers and target checks.
 //! - `webhooks`: signed deliveries of finished scans, their retries and their log.
+//! - `report`: the PDF report and the person card (SVG, PNG), drawn from a dossier.
 //! - `outbound`: every outbound HTTP request (the only module that touches ureq);
 //!   `netguard`: the addresses webhooks may not reach.
 //! - `sites`: site definitions (WhatsMyName and Sherlock formats) and how answers read.
 //! - `store`: the redb file (the only module that touches redb).
-//! - `config`, `clock`, `ids`: settings, time, identifiers.
+//! - `config`, `clock`, `ids`, `i18n`: settings, time, identifiers, English and Russian
+//!   wording (plurals, numbers, dates).
 
 pub mod accounts;
 pub mod admin;
@@ -30,11 +32,13 @@ pub mod config;
 pub mod dossier;
 pub mod email;
 pub mod engine;
+pub mod i18n;
 pub mod ids;
 pub mod logging;
 pub mod netguard;
 pub mod outbound;
 pub mod phone;
+pub mod report;
 pub mod scans;
 pub mod scheduler;
 pub mod sites;

@@ -1,5 +1,5 @@
 //! Outbound HTTP: the one client layer every request Skopio makes to the outside goes
-//! through (site checks and webhook deliveries; the summary endpoint later), and the only
+//! through (site checks, webhook deliveries and the summary endpoint), and the only
 //! code that touches ureq. It applies the configured timeout, user agent, proxy (`http://`,
 //! `socks5://`) and extra CA roots to every request; bounds requests in flight overall
 //! (`engine.http.concurrency`) and per host; never follows redirects (a redirect is an
@@ -46,6 +46,21 @@ pub struct OutRequest {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
+}
+
+impl OutRequest {
+    /// A POST of `body` as JSON, asking for JSON back.
+    pub fn post_json(url: &str, body: &serde_json::Value) -> OutRequest {
+        OutRequest {
+            method: "POST",
+            url: url.to_string(),
+            headers: vec![
+                ("Content-Type".to_string(), "application/json".to_string()),
+                ("Accept".to_string(), "application/json".to_string()),
+            ],
+            body: Some(body.to_string()),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -45,6 +45,8 @@ pub struct Scheduler {
     clock: SharedClock,
     /// Where the deliveries of finished scans go once their transaction commits.
     webhooks: crate::webhooks::Queue,
+    /// The public base URL, for the artifact URLs a completed dossier carries.
+    base_url: String,
 }
 
 /// A reserved queue slot. Dropped without `enqueue`, it frees the slot.
@@ -85,6 +87,7 @@ impl Scheduler {
         writer: Writer,
         clock: SharedClock,
         webhooks: crate::webhooks::Queue,
+        base_url: String,
         n_workers: usize,
         capacity: usize,
     ) -> Arc<Scheduler> {
@@ -104,6 +107,7 @@ impl Scheduler {
             writer,
             clock,
             webhooks,
+            base_url,
         })
     }
 
@@ -229,7 +233,7 @@ impl Scheduler {
             .insert(scan_id.to_string(), Arc::clone(&progress));
         let started = Instant::now();
         let outcome = self
-            .run_engine(&scan.target, &scan.kind, &scan.lang, &progress)
+            .run_engine(scan_id, &scan.target, &scan.kind, &scan.lang, &progress)
             .await;
         let secs = started.elapsed().as_secs_f64();
         {
@@ -250,6 +254,7 @@ impl Scheduler {
 
     async fn run_engine(
         &self,
+        scan_id: &str,
         target: &str,
         kind: &str,
         lang: &str,
@@ -267,8 +272,11 @@ impl Scheduler {
             ..ScanInput::new(target.to_string(), kind, lang.to_string())
         };
         let engine = Arc::clone(&self.engine);
+        // Stored with the dossier, so that a webhook's copy carries them as a poll does.
+        let artifacts = crate::dossier::Artifacts::for_scan(&self.base_url, scan_id);
         let task = tokio::spawn(async move {
-            let dossier = engine.run(input).await;
+            let mut dossier = engine.run(input).await;
+            dossier.artifacts = artifacts;
             let all_failed = !dossier.recipes.is_empty()
                 && dossier
                     .recipes

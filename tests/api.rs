@@ -64,7 +64,10 @@ fn a_submitted_email_scan_is_queued_then_completed_with_a_full_dossier() {
     }
     assert_eq!(
         result["artifacts"],
-        json!({"pdf": null, "person_card": null})
+        json!({
+            "pdf": format!("{BASE_URL}/api/v1/scan/{scan_id}/report.pdf"),
+            "person_card": format!("{BASE_URL}/api/v1/scan/{scan_id}/person-card"),
+        })
     );
     assert_eq!(result["breaches"], json!([]));
     assert_eq!(result["counts"]["cases"], 2);
@@ -96,7 +99,14 @@ fn a_phone_scan_fills_the_phone_profile_and_a_russian_summary() {
     assert_eq!(phone["type"], "mobile");
     assert_eq!(phone["valid"], true);
     let summary = result["ai_summary"].as_str().unwrap();
-    assert!(summary.starts_with("Номер +44 7400 123456"), "{summary}");
+    assert!(
+        summary.starts_with("Низкий риск (0 из 100) для номера +44 7400 123456."),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("Номер действителен: тип «мобильный»"),
+        "{summary}"
+    );
 }
 
 #[test]

@@ -169,11 +169,25 @@ fn every_format_imports_with_counts_and_scans_report_exactly_their_breaches() {
         .iter()
         .map(|f| f["name"].as_str().unwrap())
         .collect();
-    assert!(factors.contains(&"breaches") && factors.contains(&"passwords_exposed"));
-    assert!(factors.contains(&"sensitive_breach"), "{factors:?}");
+    assert_eq!(
+        factors,
+        [
+            "credentials_exposed",
+            "sensitive_breach",
+            "breaches",
+            "personal_details_exposed",
+        ]
+    );
+    assert_eq!(result["breaches"][1]["flags"], json!(["sensitive"]));
     let summary = result["ai_summary"].as_str().unwrap();
     assert!(
-        summary.contains("Breaches holding it: 2 (Adobe, Some Forum)."),
+        summary.contains(
+            "It appears in 2 data breaches: Some Forum (May 2019) and Adobe (October 2013)."
+        ),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("The Some Forum breach is flagged sensitive"),
         "{summary}"
     );
 
@@ -467,7 +481,7 @@ fn multi_line_csv_rows_truncated_files_and_bad_catalog_entries_lose_nothing_sile
     assert!(
         !factors
             .iter()
-            .any(|f| f.contains("breach") || *f == "passwords_exposed"),
+            .any(|f| f.contains("breach") || f.ends_with("_exposed")),
         "{factors:?}"
     );
 }

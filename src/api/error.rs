@@ -32,6 +32,11 @@ pub enum ApiError {
     NoValidTargets {
         rejected: Value,
     },
+    /// The scan has no artifacts yet (queued, running) or never will (failed).
+    ScanNotCompleted {
+        status: &'static str,
+    },
+    InvalidFormat(String),
     NotFound,
     MethodNotAllowed {
         allow: &'static str,
@@ -67,6 +72,7 @@ impl ApiError {
             | ApiError::InvalidKind(_)
             | ApiError::InvalidLang(_)
             | ApiError::InvalidJson(_)
+            | ApiError::InvalidFormat(_)
             | ApiError::TooManyTargets { .. }
             | ApiError::NoValidTargets { .. } => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -77,6 +83,7 @@ impl ApiError {
             ApiError::ScanNotFound | ApiError::BulkNotFound | ApiError::NotFound => {
                 StatusCode::NOT_FOUND
             }
+            ApiError::ScanNotCompleted { .. } => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::InsufficientBalance { .. } => StatusCode::PAYMENT_REQUIRED,
             ApiError::RateLimitInflight { .. }
@@ -107,6 +114,8 @@ impl ApiError {
             ApiError::BulkNotFound => "bulk_not_found",
             ApiError::TooManyTargets { .. } => "too_many_targets",
             ApiError::NoValidTargets { .. } => "invalid_target",
+            ApiError::ScanNotCompleted { .. } => "scan_not_completed",
+            ApiError::InvalidFormat(_) => "invalid_format",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::InsufficientBalance { .. } => "insufficient_balance",
@@ -130,6 +139,7 @@ impl ApiError {
             | ApiError::InvalidTarget(m)
             | ApiError::InvalidKind(m)
             | ApiError::InvalidLang(m)
+            | ApiError::InvalidFormat(m)
             | ApiError::InvalidJson(m) => m.clone(),
             ApiError::PayloadTooLarge { max_bytes } => {
                 format!("The request body is larger than {max_bytes} bytes.")
@@ -151,6 +161,12 @@ impl ApiError {
                  was charged."
                     .to_string()
             }
+            ApiError::ScanNotCompleted { status: "failed" } => {
+                "This scan failed, so it has no report or person card.".to_string()
+            }
+            ApiError::ScanNotCompleted { status } => format!(
+                "This scan is {status}; its report and person card exist once it is completed."
+            ),
             ApiError::NotFound => "No such endpoint.".to_string(),
             ApiError::MethodNotAllowed { allow } => {
                 format!("This endpoint accepts {allow} only.")
@@ -217,6 +233,9 @@ impl ApiError {
         }
         if let ApiError::NoValidTargets { rejected } = self {
             body.insert("rejected".into(), rejected.clone());
+        }
+        if let ApiError::ScanNotCompleted { status } = self {
+            body.insert("status".into(), json!(status));
         }
         if let ApiError::PayloadTooLarge { max_bytes } = self {
             body.insert("max_bytes".into(), json!(max_bytes));

@@ -8,12 +8,14 @@ use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, Caller, Reply, read_body};
+use super::{ApiError, Caller, File, Reply, read_body};
 use crate::accounts::quota_json;
 use crate::app::App;
 use crate::billing::Refusal;
 use crate::clock::rfc3339;
+use crate::dossier::{Artifacts, Dossier};
 use crate::engine::summary::LANGS;
+use crate::report::{self, ReportError, Subject};
 use crate::scans::{self, Admission, Submission};
 use crate::store::{Scan, ScanStatus};
 use crate::target::{self, Kind, TargetError};
@@ -404,11 +406,12 @@ pub async fn bulk_poll(
     Ok(Reply::json(StatusCode::OK, body))
 }
 
-pub async fn poll(app: &Arc<App>, caller: &Caller, scan_id: String) -> Result<Reply, ApiError> {
-    let lookup_id = scan_id.clone();
+/// The scan `scan_id` if the caller's customer owns it: 404 for an unknown id, 403 for
+/// another customer's scan. Every endpoint about one scan checks this way.
+async fn owned_scan(app: &Arc<App>, caller: &Caller, scan_id: String) -> Result<Scan, ApiError> {
     let scan = app
         .store
-        .read_async(move |tx| tx.scan(&lookup_id))
+        .read_async(move |tx| tx.scan(&scan_id))
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "scan read failed");
@@ -418,6 +421,11 @@ pub async fn poll(app: &Arc<App>, caller: &Caller, scan_id: String) -> Result<Re
     if scan.customer != caller.customer.name {
         return Err(ApiError::Forbidden);
     }
+    Ok(scan)
+}
+
+pub async fn poll(app: &Arc<App>, caller: &Caller, scan_id: String) -> Result<Reply, ApiError> {
+    let scan = owned_scan(app, caller, scan_id).await?;
     let mut body = Map::new();
     body.insert("ok".into(), json!(true));
     body.extend(scan_fields(app, &scan));
@@ -452,11 +460,16 @@ fn scan_fields(app: &App, scan: &Scan) -> Map<String, Value> {
         }
         ScanStatus::Completed => {
             body.insert("completed_at".into(), json!(scan.completed_ms.map(rfc3339)));
-            let result: Value = scan
+            let mut result: Value = scan
                 .result_json
                 .as_deref()
                 .and_then(|text| serde_json::from_str(text).ok())
                 .unwrap_or(Value::Null);
+            // The stored dossier holds no URLs: they follow the configured base URL.
+            if let Some(result) = result.as_object_mut() {
+                let artifacts = Artifacts::for_scan(&app.config.base_url(), &scan.scan_id);
+                result.insert("artifacts".into(), json!(artifacts));
+            }
             body.insert("result".into(), result);
         }
         ScanStatus::Failed => {
@@ -469,4 +482,103 @@ fn scan_fields(app: &App, scan: &Scan) -> Map<String, Value> {
         }
     }
     body
+}
+
+/// A completed scan of the caller's, with its dossier and what the artifacts say of it.
+async fn completed_scan(
+    app: &Arc<App>,
+    caller: &Caller,
+    scan_id: String,
+) -> Result<(Subject, Dossier), ApiError> {
+    let scan = owned_scan(app, caller, scan_id).await?;
+    if scan.status != ScanStatus::Completed {
+        return Err(ApiError::ScanNotCompleted {
+            status: scan.status.as_str(),
+        });
+    }
+    let dossier: Dossier = scan
+        .result_json
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .ok_or_else(|| {
+            tracing::error!(scan_id = %scan.scan_id, "a completed scan's dossier does not read");
+            ApiError::Internal
+        })?;
+    let subject = Subject {
+        kind: Kind::parse(&scan.kind).ok_or(ApiError::Internal)?,
+        completed_ms: scan.completed_ms.unwrap_or(scan.created_ms),
+        target: scan.target,
+        scan_id: scan.scan_id,
+    };
+    Ok((subject, dossier))
+}
+
+/// Runs a drawing on the blocking pool: a report is CPU work, kept off the async workers.
+async fn drawn<F>(draw: F) -> Result<Vec<u8>, ApiError>
+where
+    F: FnOnce() -> Result<Vec<u8>, ReportError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(draw).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "an artifact could not be drawn");
+            Err(ApiError::Internal)
+        }
+        Err(_) => Err(ApiError::Internal),
+    }
+}
+
+pub async fn report(app: &Arc<App>, caller: &Caller, scan_id: String) -> Result<Reply, ApiError> {
+    let (subject, dossier) = completed_scan(app, caller, scan_id).await?;
+    let file_name = format!("skopio-report-{}.pdf", subject.scan_id);
+    let bytes = drawn(move || report::pdf::render(&subject, &dossier)).await?;
+    Ok(Reply::file(File {
+        content_type: "application/pdf",
+        disposition: "attachment",
+        file_name,
+        bytes: bytes.into(),
+    }))
+}
+
+pub async fn person_card(
+    app: &Arc<App>,
+    caller: &Caller,
+    scan_id: String,
+    query: &str,
+) -> Result<Reply, ApiError> {
+    let mut png = false;
+    for (name, value) in query.split('&').filter_map(|pair| pair.split_once('=')) {
+        if name == "format" {
+            png = match value {
+                "svg" => false,
+                "png" => true,
+                other => {
+                    return Err(ApiError::InvalidFormat(format!(
+                        "\"format\" must be \"svg\" or \"png\", not {other:?}."
+                    )));
+                }
+            };
+        }
+    }
+    let (subject, dossier) = completed_scan(app, caller, scan_id).await?;
+    let stem = format!("skopio-card-{}", subject.scan_id);
+    let file = match png {
+        true => File {
+            content_type: "image/png",
+            disposition: "inline",
+            file_name: format!("{stem}.png"),
+            bytes: drawn(move || report::card::png(&subject, &dossier))
+                .await?
+                .into(),
+        },
+        false => File {
+            content_type: "image/svg+xml",
+            disposition: "inline",
+            file_name: format!("{stem}.svg"),
+            bytes: drawn(move || Ok(report::card::svg(&subject, &dossier).into_bytes()))
+                .await?
+                .into(),
+        },
+    };
+    Ok(Reply::file(file))
 }

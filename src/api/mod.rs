@@ -48,9 +48,21 @@ const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 pub struct Reply {
     status: StatusCode,
     body: Value,
+    /// A document to send instead of the JSON body (the report, the person card).
+    file: Option<File>,
     quota: Option<QuotaState>,
     retry_after: Option<u64>,
     allow: Option<&'static str>,
+}
+
+/// A document answered as it is, with its type and the name to save it under.
+pub struct File {
+    pub content_type: &'static str,
+    /// `inline` (shown by a browser) or `attachment` (saved).
+    pub disposition: &'static str,
+    /// ASCII only: it goes into the `Content-Disposition` header as it is.
+    pub file_name: String,
+    pub bytes: Bytes,
 }
 
 impl Reply {
@@ -58,9 +70,17 @@ impl Reply {
         Reply {
             status,
             body,
+            file: None,
             quota: None,
             retry_after: None,
             allow: None,
+        }
+    }
+
+    fn file(file: File) -> Reply {
+        Reply {
+            file: Some(file),
+            ..Reply::json(StatusCode::OK, Value::Null)
         }
     }
 
@@ -72,6 +92,7 @@ impl Reply {
         Reply {
             status: error.status(),
             body: error.body(),
+            file: None,
             quota: None,
             retry_after: error.retry_after(),
             allow,
@@ -173,8 +194,21 @@ async fn handle(
 }
 
 fn response(reply: Reply, request_id: &str) -> Response<Full<Bytes>> {
-    let body = serde_json::to_vec(&reply.body).unwrap_or_else(|_| b"{}".to_vec());
-    let mut response = Response::new(Full::new(Bytes::from(body)));
+    let (body, content_type, disposition) = match reply.file {
+        Some(file) => (
+            file.bytes,
+            file.content_type,
+            Some(format!(
+                "{}; filename=\"{}\"",
+                file.disposition, file.file_name
+            )),
+        ),
+        None => {
+            let body = serde_json::to_vec(&reply.body).unwrap_or_else(|_| b"{}".to_vec());
+            (Bytes::from(body), "application/json", None)
+        }
+    };
+    let mut response = Response::new(Full::new(body));
     *response.status_mut() = reply.status;
     let headers = response.headers_mut();
     let mut set = |name: &'static str, value: String| {
@@ -182,7 +216,10 @@ fn response(reply: Reply, request_id: &str) -> Response<Full<Bytes>> {
             headers.insert(HeaderName::from_static(name), value);
         }
     };
-    set("content-type", "application/json".to_string());
+    set("content-type", content_type.to_string());
+    if let Some(disposition) = disposition {
+        set("content-disposition", disposition);
+    }
     set("cache-control", "no-store".to_string());
     set("x-request-id", request_id.to_string());
     if let Some(seconds) = reply.retry_after {
@@ -229,8 +266,8 @@ enum Endpoint {
     Bulk,
     BulkPoll(String),
     Poll(String),
-    Report,
-    PersonCard,
+    Report(String),
+    PersonCard(String),
     Account,
     OpenApi,
 }
@@ -248,8 +285,12 @@ impl Endpoint {
                 Endpoint::BulkPoll(id(bulk_id))
             }
             ["api", "v1", "scan", scan_id] if !scan_id.is_empty() => Endpoint::Poll(id(scan_id)),
-            ["api", "v1", "scan", _, "report.pdf"] => Endpoint::Report,
-            ["api", "v1", "scan", _, "person-card"] => Endpoint::PersonCard,
+            ["api", "v1", "scan", scan_id, "report.pdf"] if !scan_id.is_empty() => {
+                Endpoint::Report(id(scan_id))
+            }
+            ["api", "v1", "scan", scan_id, "person-card"] if !scan_id.is_empty() => {
+                Endpoint::PersonCard(id(scan_id))
+            }
             ["api", "v1", "account"] => Endpoint::Account,
             ["api", "v1", "openapi.json"] => Endpoint::OpenApi,
             _ => return None,
@@ -305,8 +346,11 @@ async fn route(
         Endpoint::Account => Ok(handlers::account(&caller)),
         Endpoint::Bulk => handlers::bulk(&app, &caller, request).await,
         Endpoint::BulkPoll(bulk_id) => handlers::bulk_poll(&app, &caller, bulk_id).await,
-        Endpoint::Report => Err(ApiError::NotImplemented("The PDF report")),
-        Endpoint::PersonCard => Err(ApiError::NotImplemented("The person card")),
+        Endpoint::Report(scan_id) => handlers::report(&app, &caller, scan_id).await,
+        Endpoint::PersonCard(scan_id) => {
+            let query = request.uri().query().unwrap_or_default().to_string();
+            handlers::person_card(&app, &caller, scan_id, &query).await
+        }
         Endpoint::OpenApi => Err(ApiError::NotImplemented("The OpenAPI document")),
         Endpoint::Health | Endpoint::Metrics => Err(ApiError::NotFound),
     };

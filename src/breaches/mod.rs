@@ -311,6 +311,17 @@ pub fn dossier_breach(record: &BreachRecord) -> Breach {
         accounts: record.pwn_count,
         classes: record.classes.clone(),
         verified: record.verified,
+        flags: [
+            (record.sensitive, "sensitive"),
+            (record.stealer_log || record.malware, "malware"),
+            (record.fabricated, "fabricated"),
+            (record.spam_list, "spam_list"),
+            (record.retired, "retired"),
+        ]
+        .into_iter()
+        .filter(|(set, _)| *set)
+        .map(|(_, flag)| flag.to_string())
+        .collect(),
     }
 }
 

@@ -13,8 +13,10 @@
 //! phone profile is not the dossier's.
 //!
 //! Layout: `recipes` holds the offline recipes, `presence` the site checks, `risk` the
-//! scoring, `summary` the written summary.
+//! scoring, `summary` the written summary's template and `llm` the summary written by a
+//! configured model, which replaces the template's when it answers well and in time.
 
+pub mod llm;
 pub mod presence;
 pub mod recipes;
 pub mod risk;
@@ -74,11 +76,8 @@ pub struct RecipeOutput {
     pub phone_profile: Option<PhoneProfile>,
     pub profiles: Profiles,
     pub contacts: Contacts,
-    /// Breaches holding the target (the breach index recipe).
+    /// Breaches holding the target (the breach index recipe), with their flags.
     pub breaches: Vec<Breach>,
-    /// Names of breaches listed but not weighed in the risk: flagged fabricated or a
-    /// spam list, so their data says little about the target's own accounts.
-    pub discounted_breaches: Vec<String>,
 }
 
 pub type RecipeFuture = Pin<Box<dyn Future<Output = Result<RecipeOutput, String>> + Send>>;
@@ -139,11 +138,22 @@ impl EngineSettings {
 pub struct Engine {
     recipes: Vec<Arc<dyn Recipe>>,
     settings: EngineSettings,
+    summary_model: Option<llm::SummaryModel>,
 }
 
 impl Engine {
     pub fn new(recipes: Vec<Arc<dyn Recipe>>, settings: EngineSettings) -> Engine {
-        Engine { recipes, settings }
+        Engine {
+            recipes,
+            settings,
+            summary_model: None,
+        }
+    }
+
+    /// The engine, with summaries written by `model` when it is set.
+    pub fn with_summary_model(mut self, model: Option<llm::SummaryModel>) -> Engine {
+        self.summary_model = model;
+        self
     }
 
     /// The engine with Skopio's built-in offline recipes.
@@ -222,7 +232,19 @@ impl Engine {
                 );
             }
         }
-        assemble(&input, runs)
+        let mut dossier = assemble(&input, runs);
+        if let Some(model) = &self.summary_model {
+            match model.write(input.kind, &dossier).await {
+                Ok((text, name)) => {
+                    dossier.ai_summary = text;
+                    dossier.summary_source = name;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the summary model failed; the template's is kept")
+                }
+            }
+        }
+        dossier
     }
 }
 
@@ -307,7 +329,6 @@ fn as_pivot(
         output.entities.push(format!("breach:{}", breach.name));
     }
     run.findings = output.findings.len() as u32;
-    output.discounted_breaches.clear();
     output.phone_profile = None;
     output.facts.clear();
     (run, output)
@@ -390,6 +411,12 @@ fn dedupe_profiles(profiles: &mut Profiles) {
     profiles.weak.retain(|p| seen.insert(key(p)));
 }
 
+/// The current month, as `risk::month_number` counts: breach ages are counted from it.
+pub fn this_month() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    i64::from(now.year()) * 12 + i64::from(u8::from(now.month())) - 1
+}
+
 fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier {
     let mut profiles = Profiles::default();
     let mut contacts = Contacts::default();
@@ -398,7 +425,6 @@ fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier 
     let mut entities = BTreeSet::new();
     let mut facts = Vec::new();
     let mut breaches: Vec<Breach> = Vec::new();
-    let mut discounted: Vec<String> = Vec::new();
     let mut recipe_runs = Vec::with_capacity(runs.len());
     for (run, output) in runs {
         for finding in output.findings {
@@ -426,7 +452,6 @@ fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier 
             }
         }
         breaches.extend(output.breaches);
-        discounted.extend(output.discounted_breaches);
         if phone_profile.is_none() {
             phone_profile = output.phone_profile;
         }
@@ -457,7 +482,14 @@ fn assemble(input: &ScanInput, runs: Vec<(RecipeRun, RecipeOutput)>) -> Dossier 
         findings: findings.len() as u32,
     };
     let mut dossier = Dossier {
-        risk: risk::score(&findings, &profiles, &contacts, &breaches, &discounted),
+        risk: risk::score(
+            &findings,
+            &profiles,
+            &contacts,
+            &breaches,
+            this_month(),
+            crate::i18n::Lang::parse(&input.lang),
+        ),
         counts,
         profiles,
         contacts,

@@ -232,22 +232,13 @@ impl Recipe for BreachIndex {
         let index = self.index.clone();
         Box::pin(async move {
             let records = index.lookup(input.kind, input.target.clone()).await?;
-            let now = time::OffsetDateTime::now_utc();
-            let this_month = i64::from(now.year()) * 12 + i64::from(u8::from(now.month())) - 1;
-            Ok(breach_output(&records, this_month))
+            Ok(breach_output(&records, super::this_month()))
         })
     }
 }
 
-/// Months since year 0 of a `YYYY-MM…` date.
-fn month_number(date: &str) -> Option<i64> {
-    let year: i64 = date.get(0..4)?.parse().ok()?;
-    let month: i64 = date.get(5..7)?.parse().ok()?;
-    Some(year * 12 + month - 1)
-}
-
 /// Findings, entities and dossier lines for the breaches found; `this_month` is the
-/// current month as `month_number` counts.
+/// current month as `risk::month_number` counts.
 fn breach_output(records: &[crate::store::BreachRecord], this_month: i64) -> RecipeOutput {
     let mut output = RecipeOutput::default();
     for record in records {
@@ -267,10 +258,7 @@ fn breach_output(records: &[crate::store::BreachRecord], this_month: i64) -> Rec
                 }
             ),
         ));
-        let credible = !record.fabricated && !record.spam_list;
-        if !credible {
-            output.discounted_breaches.push(breach.name.clone());
-        }
+        let credible = breach.credible();
         if credible && (record.stealer_log || record.malware) {
             output.findings.push(Finding::new(
                 "breach.stealer_log",
@@ -290,7 +278,7 @@ fn breach_output(records: &[crate::store::BreachRecord], this_month: i64) -> Rec
                 ),
             ));
         }
-        let age = month_number(&record.breach_date).map(|m| this_month - m);
+        let age = super::risk::month_number(&record.breach_date).map(|m| this_month - m);
         if credible && age.is_some_and(|months| (0..=RECENT_MONTHS).contains(&months)) {
             output.findings.push(Finding::new(
                 "breach.recent",
