@@ -9,8 +9,9 @@
 //! in turn, up to `engine.pivot_depth` rounds and `MAX_PIVOTS` identifiers a scan, by the
 //! recipes that apply to their kind. Their runs appear in `recipes` with the pivot named
 //! in the note, their findings name the pivot, and what they find never passes for the
-//! target's own: a pivot's breaches become findings, not entries of `breaches`, and its
-//! phone profile is not the dossier's.
+//! target's own: its findings' codes start with `pivot.`, its breaches become
+//! `breach.pivot` findings rather than entries of `breaches`, and its phone profile is not
+//! the dossier's.
 //!
 //! Layout: `recipes` holds the offline recipes, `presence` the site checks, `risk` the
 //! scoring, `summary` the written summary's template and `llm` the summary written by a
@@ -315,7 +316,10 @@ fn as_pivot(
     from: &str,
 ) -> (RecipeRun, RecipeOutput) {
     run.note = format!("pivot {value} ({from}): {}", run.note);
+    // Under its own code, so that neither the risk nor the summary takes a pivot's
+    // observation (`email.free_mail` of an address found on a profile) for the target's.
     for finding in &mut output.findings {
+        finding.code = format!("pivot.{}", finding.code);
         finding.detail = format!("{value}: {}", finding.detail);
     }
     for breach in output.breaches.drain(..) {

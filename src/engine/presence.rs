@@ -215,6 +215,25 @@ fn output_of(reports: &[(String, SitesReport)]) -> RecipeOutput {
         });
     }
     output.note = notes.join("; ");
+    // For the summary: how many checks could not say either way, and why.
+    let checked: usize = reports.iter().map(|(_, r)| r.checked.len()).sum();
+    let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (_, report) in reports {
+        for (reason, n) in &report.unknown {
+            if *reason != crate::sites::detect::Unknown::Illegal {
+                *reasons.entry(reason.as_str()).or_default() += n;
+            }
+        }
+    }
+    let undecided: usize = reasons.values().sum();
+    let reasons: Vec<String> = reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    output.facts.push(("sites.checked", checked.to_string()));
+    output
+        .facts
+        .push(("sites.undecided", undecided.to_string()));
+    output
+        .facts
+        .push(("sites.undecided_reasons", reasons.join(", ")));
     output
 }
 

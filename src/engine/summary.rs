@@ -8,7 +8,9 @@
 //! - `email.domain` (registrable domain), `email.domain_class` (`disposable`, `free_mail`,
 //!   `corporate`, `reserved`), `email.role` (role name), `email.sub_address` (`yes`);
 //! - `username.sites_ok` and `username.sites_known` (site rules the handle satisfies, of
-//!   how many known).
+//!   how many known);
+//! - `sites.checked`, `sites.undecided` and `sites.undecided_reasons` (site checks made,
+//!   those that could not say either way, and why: `waf 3, timeout 1`).
 
 use crate::dossier::{Breach, Dossier, RecipeStatus};
 use crate::engine::ScanInput;
@@ -666,6 +668,20 @@ fn coverage_lines(c: &Context, out: &mut Vec<String>) {
             )
             .to_string(),
         );
+    }
+    let undecided = fact(c.facts, "sites.undecided").and_then(|n| n.parse::<u64>().ok());
+    if let (Some(undecided @ 1..), Some(checked)) = (undecided, fact(c.facts, "sites.checked")) {
+        let reasons = fact(c.facts, "sites.undecided_reasons").unwrap_or("");
+        out.push(c.pick(
+            format!(
+                "{undecided} of {checked} site checks could not say whether an account exists \
+                 ({reasons}); they count neither way."
+            ),
+            format!(
+                "Проверки сайтов без ответа: {undecided} из {checked} ({reasons}); они не \
+                 учтены ни в одну сторону."
+            ),
+        ));
     }
     let named = |status: RecipeStatus| -> Vec<String> {
         recipes
