@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use skopio::dossier::Dossier;
-use skopio::engine::{Engine, EngineSettings, Progress, Recipe, ScanInput};
+use skopio::engine::{Engine, EngineSettings, Recipe, ScanInput};
 use skopio::report::{self, Subject};
 use skopio::target::Kind;
 
@@ -23,18 +23,15 @@ fn assemble(recipes: Vec<Arc<dyn Recipe>>, target: &str, lang: &str) -> Dossier 
     let settings = EngineSettings {
         network: true,
         recipe_timeout: Duration::from_secs(10),
+        pivot_depth: 0,
     };
     let engine = Engine::new(recipes, settings);
-    let input = ScanInput {
-        target: target.to_string(),
-        kind: Kind::Email,
-        lang: lang.to_string(),
-    };
+    let input = ScanInput::new(target.to_string(), Kind::Email, lang.to_string());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    runtime.block_on(engine.run(input, &Progress::default()))
+    runtime.block_on(engine.run(input))
 }
 
 /// Draws `what` `ROUNDS` times; returns its bytes, the median and the slowest time.
