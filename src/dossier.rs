@@ -64,6 +64,16 @@ pub struct Dossier {
     pub findings: Vec<RecipeFinding>,
 }
 
+impl Dossier {
+    /// Whether site-presence checks ran for this scan (not skipped, not failed), so that
+    /// "no account found" is said only where accounts were looked for.
+    pub fn sites_checked(&self) -> bool {
+        self.recipes
+            .iter()
+            .any(|r| r.name.ends_with(".sites") && r.status == RecipeStatus::Ok)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Risk {
     pub score: u32,

@@ -130,6 +130,13 @@ fn a_username_scan_reports_which_site_rules_it_fits() {
             .unwrap()
             .contains("engine.network = false")
     );
+    // Skipped is not searched: the summary must not read as "nothing found".
+    let summary = done.body["result"]["ai_summary"].as_str().unwrap();
+    assert!(!summary.contains("No accounts were found"), "{summary}");
+    assert!(
+        summary.contains("Site-presence checks were not part"),
+        "{summary}"
+    );
 }
 
 #[test]

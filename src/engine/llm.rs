@@ -31,6 +31,9 @@ pub enum ModelError {
     Malformed(String),
     Empty,
     TooLong(usize),
+    /// The answer does not name the dossier's risk band (it contradicts or omits the
+    /// verdict it was asked to begin with).
+    OffBand(String),
 }
 
 impl std::fmt::Display for ModelError {
@@ -41,6 +44,7 @@ impl std::fmt::Display for ModelError {
             ModelError::Malformed(e) => write!(f, "the answer is not a chat completion: {e}"),
             ModelError::Empty => write!(f, "the answer is empty"),
             ModelError::TooLong(n) => write!(f, "the answer is {n} characters long"),
+            ModelError::OffBand(band) => write!(f, "the answer does not state the {band} band"),
         }
     }
 }
@@ -65,7 +69,17 @@ impl SummaryModel {
         http.timeout = summary.timeout;
         let api_key = match summary.api_key_env.as_str() {
             "" => None,
-            name => std::env::var(name).ok().filter(|key| !key.is_empty()),
+            name => {
+                let key = std::env::var(name).ok().filter(|key| !key.is_empty());
+                if key.is_none() {
+                    tracing::warn!(
+                        variable = name,
+                        "[summary] api_key_env names an unset variable; the endpoint is \
+                         called without a key"
+                    );
+                }
+                key
+            }
         };
         Ok(Some(SummaryModel {
             outbound: Outbound::new(&http)?,
@@ -114,18 +128,57 @@ impl SummaryModel {
             .as_str()
             .ok_or_else(|| ModelError::Malformed("no choices[0].message.content".to_string()))?
             .trim();
+        let text = plain(text);
         match text.chars().count() {
             0 => return Err(ModelError::Empty),
             n if n > MAX_SUMMARY_CHARS => return Err(ModelError::TooLong(n)),
             _ => {}
+        }
+        if !names_band(&text, &dossier.risk.band) {
+            return Err(ModelError::OffBand(dossier.risk.band.clone()));
         }
         let name = match (self.model.as_str(), answer["model"].as_str()) {
             ("", Some(answered)) if !answered.is_empty() => answered.to_string(),
             ("", _) => "model".to_string(),
             (configured, _) => configured.to_string(),
         };
-        Ok((text.to_string(), name))
+        Ok((text, name))
     }
+}
+
+/// The answer as plain prose: control characters (but line breaks), bidirectional
+/// overrides and isolates (which can make text read otherwise than it is) and markdown
+/// emphasis and heading marks removed.
+fn plain(text: &str) -> String {
+    let kept: String = text
+        .chars()
+        .filter(|c| *c == '\n' || !c.is_control())
+        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .collect();
+    let lines: Vec<String> = kept
+        .lines()
+        .map(|line| {
+            line.trim_start_matches('#')
+                .trim()
+                .replace("**", "")
+                .replace("__", "")
+        })
+        .filter(|line| !line.is_empty() && !line.starts_with("```"))
+        .collect();
+    lines.join("\n")
+}
+
+/// Whether `text` names `band` (in English or Russian), as the verdict it must begin with.
+fn names_band(text: &str, band: &str) -> bool {
+    let stems: &[&str] = match band {
+        "low" => &["low", "низк"],
+        "medium" => &["medium", "moderate", "средн", "умерен"],
+        "high" => &["high", "высок"],
+        "critical" => &["critical", "критич"],
+        _ => return true,
+    };
+    let lower = text.to_lowercase();
+    stems.iter().any(|stem| lower.contains(stem))
 }
 
 /// `…/v1` → `…/v1/chat/completions`; a URL already naming the route is kept.
@@ -192,5 +245,15 @@ mod tests {
     fn no_endpoint_means_no_model() {
         let config = Config::default();
         assert!(matches!(SummaryModel::from_config(&config), Ok(None)));
+    }
+
+    #[test]
+    fn answers_are_made_plain_and_must_state_the_band() {
+        let raw = "## Verdict\n**High risk** (87/100).\u{202E}txet\u{7} ok\n```";
+        assert_eq!(plain(raw), "Verdict\nHigh risk (87/100).txet ok");
+        assert!(names_band("High risk (87 out of 100).", "high"));
+        assert!(names_band("Высокий риск (87 из 100).", "high"));
+        assert!(!names_band("Low risk. No breach exposure.", "high"));
+        assert!(names_band("A moderate risk.", "medium"));
     }
 }

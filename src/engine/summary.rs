@@ -520,7 +520,7 @@ fn account_lines(c: &Context, evidence: &mut Vec<(u32, String)>) {
     let lang = c.lang;
     let profiles = &c.dossier.profiles;
     let (n_verified, n_weak) = (profiles.verified.len() as u64, profiles.weak.len() as u64);
-    let searched_sites = c.dossier.recipes.iter().any(|r| r.name.ends_with(".sites"));
+    let searched_sites = c.dossier.sites_checked();
     let weight = c.weight(&["accounts", "sensitive_accounts", "exposed_contacts"]);
     if n_verified > 0 {
         let sites: Vec<String> = profiles.verified.iter().map(|p| p.site.clone()).collect();
@@ -642,7 +642,7 @@ fn account_lines(c: &Context, evidence: &mut Vec<(u32, String)>) {
 
 fn coverage_lines(c: &Context, out: &mut Vec<String>) {
     let recipes = &c.dossier.recipes;
-    let searched_sites = recipes.iter().any(|r| r.name.ends_with(".sites"));
+    let searched_sites = c.dossier.sites_checked();
     let searched_breaches = recipes.iter().any(|r| r.name.starts_with("breach"));
     if !searched_sites && !searched_breaches {
         out.push(

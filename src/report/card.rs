@@ -207,8 +207,10 @@ pub fn svg(subject: &Subject, dossier: &Dossier) -> String {
     );
     let name_x = MARGIN + 124.0 + 28.0;
     let name_w = badge_x - name_x - 24.0;
-    let target = text::ellipsized(Style::Bold, 46.0, &subject.target, name_w);
-    svg.text(name_x, 118.0, 46.0, Style::Bold, INK, &target);
+    // A long address is drawn smaller, then shortened in the middle: its domain stays.
+    let size = text::fitting_size(Style::Bold, 46.0, 30.0, &subject.target, name_w);
+    let target = text::middle_ellipsized(Style::Bold, size, &subject.target, name_w);
+    svg.text(name_x, 118.0, size, Style::Bold, INK, &target);
     let identity = identity_line(lang, subject, dossier);
     let identity = text::ellipsized(Style::Regular, 24.0, &identity, name_w);
     svg.text(name_x, 160.0, 24.0, Style::Regular, MUTED, &identity);
@@ -217,7 +219,7 @@ pub fn svg(subject: &Subject, dossier: &Dossier) -> String {
     let heading = lang.pick("VERIFIED PROFILES", "ПОДТВЕРЖДЁННЫЕ ПРОФИЛИ");
     svg.text(MARGIN, 268.0, 22.0, Style::Bold, MUTED, heading);
     let verified = &dossier.profiles.verified;
-    let searched = dossier.recipes.iter().any(|r| r.name.ends_with(".sites"));
+    let searched = dossier.sites_checked();
     if verified.is_empty() {
         let none = match searched {
             true => lang.pick("None confirmed", "Не подтверждено ни одного"),

@@ -299,7 +299,7 @@ fn cover(flow: &mut Flow, subject: &Subject, dossier: &Dossier) {
     );
     let checks = lang.pick(
         format!("{done} done, {failed} failed, {skipped} skipped"),
-        format!("выполнено {done}, с ошибкой {failed}, пропущено {skipped}"),
+        format!("успешно {done}, сбой {failed}, пропуск {skipped}"),
     );
     let facts = [
         (
@@ -318,7 +318,7 @@ fn cover(flow: &mut Flow, subject: &Subject, dossier: &Dossier) {
         let y = top + 13.0 + idx as f32 * 15.5;
         flow.text_at(facts_x, y, SMALL, Style::Regular, MUTED, label);
         let room = PAGE_W - MARGIN_X - facts_x - 80.0;
-        let size = text::fitting_size(Style::Regular, BODY, 7.5, value, room);
+        let size = text::fitting_size(Style::Regular, BODY, 6.5, value, room);
         let value = text::ellipsized(Style::Regular, size, value, room);
         flow.text_at(facts_x + 80.0, y, size, Style::Regular, INK, &value);
     }
@@ -477,7 +477,7 @@ fn risk_factors(flow: &mut Flow, dossier: &Dossier) {
 }
 
 fn profiles(flow: &mut Flow, dossier: &Dossier) {
-    let searched = dossier.recipes.iter().any(|r| r.name.ends_with(".sites"));
+    let searched = dossier.sites_checked();
     let not_searched = flow.t(
         "Site-presence checks were not part of this scan.",
         "Проверка аккаунтов на сайтах в этот поиск не входила.",
@@ -514,7 +514,8 @@ fn profile_block(flow: &mut Flow, profile: &Profile) {
     flow.room(BODY * LEADING * 4.0);
     let confidence = format!("{:.0}%", (profile.confidence * 100.0).clamp(0.0, 100.0));
     let title = format!("{} — {}", profile.site, profile.username);
-    flow.line(MARGIN_X, 10.5, Style::Bold, INK, &title);
+    // Wrapped, not cut: an imported list may name a site at any length.
+    flow.paragraph(MARGIN_X, CONTENT_W, 10.5, Style::Bold, INK, &title);
     let meta = lang.pick(
         format!(
             "Category: {} · confidence {confidence} · found from: {}",
@@ -706,7 +707,7 @@ fn checks(flow: &mut Flow, dossier: &Dossier) {
         }
         flow.gap(3.0);
     }
-    let searched_sites = dossier.recipes.iter().any(|r| r.name.ends_with(".sites"));
+    let searched_sites = dossier.sites_checked();
     let searched_breaches = dossier.recipes.iter().any(|r| r.name.starts_with("breach"));
     let mut missing = Vec::new();
     if !searched_sites {

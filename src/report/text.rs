@@ -125,6 +125,31 @@ pub fn ellipsized(style: Style, size: f32, text: &str, max_width: f32) -> String
     shortened(fits)
 }
 
+/// `text`, or its start and its end around a `…` in the middle, as much as fits in
+/// `max_width`: for identifiers, whose end (an address's domain) matters as much as
+/// their start.
+pub fn middle_ellipsized(style: Style, size: f32, text: &str, max_width: f32) -> String {
+    if width(style, size, text) <= max_width {
+        return text.to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let shortened = |kept: usize| {
+        let tail = kept / 2;
+        let head: String = chars[..kept - tail].iter().collect();
+        let end: String = chars[chars.len() - tail..].iter().collect();
+        format!("{}…{}", head.trim_end(), end.trim_start())
+    };
+    let (mut fits, mut too_long) = (0, chars.len());
+    while too_long - fits > 1 {
+        let middle = (fits + too_long) / 2;
+        match width(style, size, &shortened(middle)) <= max_width {
+            true => fits = middle,
+            false => too_long = middle,
+        }
+    }
+    shortened(fits)
+}
+
 /// The largest size from `size` down to `smallest` at which `text` fits in `max_width`.
 pub fn fitting_size(style: Style, size: f32, smallest: f32, text: &str, max_width: f32) -> f32 {
     let natural = width(style, size, text);
@@ -137,6 +162,21 @@ pub fn fitting_size(style: Style, size: f32, smallest: f32, text: &str, max_widt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_identifier_keeps_its_start_and_its_end() {
+        let address = "alexander.konstantinopolsky@mail-corporate.com";
+        let short = middle_ellipsized(Style::Bold, 46.0, address, 500.0);
+        assert!(
+            short.starts_with("alex") && short.ends_with(".com"),
+            "{short}"
+        );
+        assert!(short.contains('…') && width(Style::Bold, 46.0, &short) <= 500.0);
+        assert_eq!(
+            middle_ellipsized(Style::Bold, 10.0, address, 2000.0),
+            address
+        );
+    }
 
     #[test]
     fn the_embedded_fonts_parse_and_cover_latin_and_cyrillic() {
