@@ -134,7 +134,7 @@ fn a_username_scan_reports_which_site_rules_it_fits() {
     let summary = done.body["result"]["ai_summary"].as_str().unwrap();
     assert!(!summary.contains("No accounts were found"), "{summary}");
     assert!(
-        summary.contains("Site-presence checks were not part"),
+        summary.contains("No site-presence or breach checks were part"),
         "{summary}"
     );
 }
