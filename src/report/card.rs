@@ -209,7 +209,15 @@ pub fn svg(subject: &Subject, dossier: &Dossier) -> String {
     let name_w = badge_x - name_x - 24.0;
     // A long address is drawn smaller, then shortened in the middle: its domain stays.
     let size = text::fitting_size(Style::Bold, 46.0, 30.0, &subject.target, name_w);
-    let target = text::middle_ellipsized(Style::Bold, size, &subject.target, name_w);
+    let target = match subject.target.rsplit_once('@') {
+        // An address keeps its whole domain; its local part gives way.
+        Some((local, domain)) if text::width(Style::Bold, size, domain) < name_w * 0.6 => {
+            let domain = format!("@{domain}");
+            let room = name_w - text::width(Style::Bold, size, &domain);
+            format!("{}{domain}", text::ellipsized(Style::Bold, size, local, room))
+        }
+        _ => text::middle_ellipsized(Style::Bold, size, &subject.target, name_w),
+    };
     svg.text(name_x, 118.0, size, Style::Bold, INK, &target);
     let identity = identity_line(lang, subject, dossier);
     let identity = text::ellipsized(Style::Regular, 24.0, &identity, name_w);
