@@ -214,7 +214,10 @@ pub fn svg(subject: &Subject, dossier: &Dossier) -> String {
         Some((local, domain)) if text::width(Style::Bold, size, domain) < name_w * 0.6 => {
             let domain = format!("@{domain}");
             let room = name_w - text::width(Style::Bold, size, &domain);
-            format!("{}{domain}", text::ellipsized(Style::Bold, size, local, room))
+            format!(
+                "{}{domain}",
+                text::ellipsized(Style::Bold, size, local, room)
+            )
         }
         _ => text::middle_ellipsized(Style::Bold, size, &subject.target, name_w),
     };

@@ -4,8 +4,9 @@
 //! Which sites are checked: Skopio's own list (`data/sites/skopio.json`, built into the
 //! binary, so a fresh install works) plus every imported list. A site named in more than
 //! one list (`GitHub` is in all three: the same name, or the same request under another
-//! name) is checked once, from the first list that has it in this order: Skopio's own (written against the sites' APIs), WhatsMyName (positive
-//! content markers), Sherlock (negative signs only). Sites whose definition says the check
+//! name) is checked once, from the first list that has it in this order: Skopio's own
+//! (written against the sites' APIs), WhatsMyName (positive content markers), Sherlock
+//! (negative signs only). Sites whose definition says the check
 //! no longer works (`valid: false`) are left out.
 
 use std::collections::{HashMap, HashSet};

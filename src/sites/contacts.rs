@@ -40,9 +40,10 @@ fn email_pattern() -> &'static Regex {
 fn phone_pattern() -> &'static Regex {
     static PATTERN: OnceLock<Regex> = OnceLock::new();
     PATTERN.get_or_init(|| {
-        Regex::new(
-            r#"(?i)(?:tel:|"(?:phone|phone_?number|telephone|mobile)"\s*:\s*")(\+[0-9][0-9 ().\-]{6,24})"#,
-        )
+        Regex::new(concat!(
+            r#"(?i)(?:tel:|"(?:phone|phone_?number|telephone|mobile)"\s*:\s*")"#,
+            r#"(\+[0-9][0-9 ().\-]{6,24})"#
+        ))
         .expect("the phone pattern compiles")
     })
 }

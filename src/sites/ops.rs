@@ -129,9 +129,10 @@ pub fn apply(
                 ));
             }
             refresh(store)?;
-            Ok(
-                json!({"removed": request_source(request), "active_sites": active_count(store, &built_in)?}),
-            )
+            Ok(json!({
+                "removed": request_source(request),
+                "active_sites": active_count(store, &built_in)?,
+            }))
         }
         Request::SitesList { sites } => list(store, &built_in, *sites),
         Request::SitesHealth => health(store, &built_in),
