@@ -172,11 +172,9 @@ fn output_of(reports: &[(String, SitesReport)]) -> RecipeOutput {
     let mut output = RecipeOutput::default();
     let mut notes = Vec::new();
     for (username, report) in reports {
-        for profile in report.verified.iter().chain(&report.weak) {
-            let group = match report.verified.contains(profile) {
-                true => "verified",
-                false => "weak",
-            };
+        let grouped = (report.verified.iter().map(|p| ("verified", p)))
+            .chain(report.weak.iter().map(|p| ("weak", p)));
+        for (group, profile) in grouped {
             output.findings.push(Finding::new(
                 format!("site.account_{group}"),
                 format!(

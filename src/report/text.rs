@@ -108,46 +108,45 @@ fn break_word(style: Style, size: f32, word: &str, max_width: f32) -> Vec<String
 
 /// `text`, or as much of it as fits in `max_width` followed by `…`.
 pub fn ellipsized(style: Style, size: f32, text: &str, max_width: f32) -> String {
-    if width(style, size, text) <= max_width {
-        return text.to_string();
-    }
-    let chars: Vec<char> = text.chars().collect();
-    let shortened = |n: usize| chars[..n].iter().collect::<String>().trim_end().to_string() + "…";
-    // The longest prefix that fits, found by halving: widths grow with the prefix.
-    let (mut fits, mut too_long) = (0, chars.len());
-    while too_long - fits > 1 {
-        let middle = (fits + too_long) / 2;
-        match width(style, size, &shortened(middle)) <= max_width {
-            true => fits = middle,
-            false => too_long = middle,
-        }
-    }
-    shortened(fits)
+    shortened_to_fit(style, size, text, max_width, |chars, n| {
+        chars[..n].iter().collect::<String>().trim_end().to_string() + "…"
+    })
 }
 
 /// `text`, or its start and its end around a `…` in the middle, as much as fits in
 /// `max_width`: for identifiers, whose end (an address's domain) matters as much as
 /// their start.
 pub fn middle_ellipsized(style: Style, size: f32, text: &str, max_width: f32) -> String {
-    if width(style, size, text) <= max_width {
-        return text.to_string();
-    }
-    let chars: Vec<char> = text.chars().collect();
-    let shortened = |kept: usize| {
+    shortened_to_fit(style, size, text, max_width, |chars, kept| {
         let tail = kept / 2;
         let head: String = chars[..kept - tail].iter().collect();
         let end: String = chars[chars.len() - tail..].iter().collect();
         format!("{}…{}", head.trim_end(), end.trim_start())
-    };
+    })
+}
+
+/// `text` when it fits; otherwise `shorten(chars, n)` for the largest `n` (characters
+/// kept) that fits, found by halving, since widths grow with `n`.
+fn shortened_to_fit(
+    style: Style,
+    size: f32,
+    text: &str,
+    max_width: f32,
+    shorten: impl Fn(&[char], usize) -> String,
+) -> String {
+    if width(style, size, text) <= max_width {
+        return text.to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
     let (mut fits, mut too_long) = (0, chars.len());
     while too_long - fits > 1 {
         let middle = (fits + too_long) / 2;
-        match width(style, size, &shortened(middle)) <= max_width {
+        match width(style, size, &shorten(&chars, middle)) <= max_width {
             true => fits = middle,
             false => too_long = middle,
         }
     }
-    shortened(fits)
+    shorten(&chars, fits)
 }
 
 /// The largest size from `size` down to `smallest` at which `text` fits in `max_width`.
